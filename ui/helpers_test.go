@@ -1,0 +1,222 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cartera/i18n"
+	"cartera/store"
+	"cartera/ui"
+)
+
+const testSetupToken = "setup-token-for-tests"
+
+// testClock is a clock tests can move forward.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testEnv is a running Cartera front end over a real database file.
+type testEnv struct {
+	t     *testing.T
+	st    *store.Store
+	srv   *httptest.Server
+	clock *testClock
+}
+
+// mustServer starts the UI on an httptest server over a fresh database.
+func mustServer(t *testing.T, mutate ...func(*ui.Options)) *testEnv {
+	t.Helper()
+	clock := &testClock{t: time.Now()}
+	st, err := store.Open(context.Background(), store.Options{
+		Path: filepath.Join(t.TempDir(), "cartera.db"), PasswordMemoryKiB: 64, PasswordTime: 1, Now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	bundle, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := ui.Options{SetupToken: testSetupToken, Now: clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	s, err := ui.New(st, bundle, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &testEnv{t: t, st: st, srv: srv, clock: clock}
+}
+
+// mustSetupAdmin completes setup through the store and returns the admin.
+func (e *testEnv) mustSetupAdmin() *store.Actor {
+	e.t.Helper()
+	u, err := e.st.Setup(context.Background(), store.SetupInput{
+		Company:   store.Company{Name: "Empresa ABC", Timezone: "Europe/Madrid", Language: "en", Currency: "EUR"},
+		AdminName: "Anna Puig", AdminEmail: "anna@example.com", AdminPassword: "contrasenya-segura",
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.st.ActorFor(context.Background(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// mustUser creates a user with a role through the store.
+func (e *testEnv) mustUser(admin *store.Actor, email, role string) *store.Actor {
+	e.t.Helper()
+	u, err := e.st.CreateUser(context.Background(), admin, store.UserInput{Email: email, Name: email, Password: "password-123", RoleKey: role})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.st.ActorFor(context.Background(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so tests see each 303.
+type browser struct {
+	t   *testing.T
+	env *testEnv
+	c   *http.Client
+}
+
+func (e *testEnv) newBrowser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: e.t, env: e, c: &http.Client{Jar: jar, Transport: englishTransport{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// englishTransport asks for English pages, as a browser set to English
+// would, so assertions can quote English text before setup.
+type englishTransport struct{}
+
+func (englishTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept-Language", "en-GB,en;q=0.9")
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// get fetches a path and returns status and body.
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.env.srv.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// post submits a form as a same-origin browser would.
+func (b *browser) post(path string, form url.Values) *http.Response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.env.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.env.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// postBody is post that also returns the body.
+func (b *browser) postBody(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.env.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.env.srv.URL)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// login signs the browser in and fails the test if it does not work.
+func (b *browser) login(email, password string) {
+	b.t.Helper()
+	resp := b.post("/login", url.Values{"email": {email}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d", email, resp.StatusCode)
+	}
+}
+
+// sessionCookie returns the browser's current session cookie value.
+func (b *browser) sessionCookie() string {
+	u, _ := url.Parse(b.env.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "cartera_session" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// api calls the JSON API with a bearer token and decodes the answer.
+func (e *testEnv) api(method, path, token string, body io.Reader) (int, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &out); err != nil {
+			e.t.Fatalf("%s %s: not JSON: %q", method, path, data)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func strconvFormat(v int64) string { return strconv.FormatInt(v, 10) }

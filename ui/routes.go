@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/gorilla/mux"
+
+	"cartera/store"
+)
+
+// Request body limits: forms and API calls are small; uploads get their own.
+const (
+	maxFormBody = 1 << 20
+	maxAPIBody  = 1 << 20
+)
+
+// routes registers every route of the application in one place. State
+// changes are accepted only with POST/PUT/PATCH/DELETE, and cross-origin
+// browser writes are refused by net/http's CrossOriginProtection.
+func (s *Server) routes() http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/static/{file:.+}", s.static).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Use(s.apiAuth)
+	api.HandleFunc("/me", s.apiMe).Methods(http.MethodGet)
+	api.NotFoundHandler = s.apiAuth(http.HandlerFunc(s.apiNotFound))
+	api.MethodNotAllowedHandler = http.HandlerFunc(s.apiMethodNotAllowed)
+
+	p := r.NewRoute().Subrouter()
+	p.Use(s.pageContext)
+	p.HandleFunc("/setup", s.setupForm).Methods(http.MethodGet)
+	p.HandleFunc("/setup", s.setupSubmit).Methods(http.MethodPost)
+	p.HandleFunc("/login", s.loginForm).Methods(http.MethodGet)
+	p.HandleFunc("/login", s.loginSubmit).Methods(http.MethodPost)
+	p.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
+	p.HandleFunc("/language", s.setLanguage).Methods(http.MethodPost)
+	p.Handle("/", s.authed(s.home)).Methods(http.MethodGet)
+
+	p.Handle("/profile", s.authed(s.profileForm)).Methods(http.MethodGet)
+	p.Handle("/profile", s.authed(s.profileSubmit)).Methods(http.MethodPost)
+	p.Handle("/profile/password", s.authed(s.profilePassword)).Methods(http.MethodPost)
+	p.Handle("/profile/tokens", s.authed(s.profileTokenCreate)).Methods(http.MethodPost)
+	p.Handle("/profile/tokens/{id:[0-9]+}/revoke", s.authed(s.profileTokenRevoke)).Methods(http.MethodPost)
+
+	p.Handle("/settings", s.authed(s.settingsIndex)).Methods(http.MethodGet)
+	p.Handle("/settings/company", s.requireCap(store.CapSettings, s.companyForm)).Methods(http.MethodGet)
+	p.Handle("/settings/company", s.requireCap(store.CapSettings, s.companySubmit)).Methods(http.MethodPost)
+	p.Handle("/settings/users", s.requireCap(store.CapUsers, s.usersList)).Methods(http.MethodGet)
+	p.Handle("/settings/users/new", s.requireCap(store.CapUsers, s.userNewForm)).Methods(http.MethodGet)
+	p.Handle("/settings/users", s.requireCap(store.CapUsers, s.userCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/users/{id:[0-9]+}", s.requireCap(store.CapUsers, s.userEditForm)).Methods(http.MethodGet)
+	p.Handle("/settings/users/{id:[0-9]+}", s.requireCap(store.CapUsers, s.userUpdate)).Methods(http.MethodPost)
+	p.Handle("/settings/users/{id:[0-9]+}/password", s.requireCap(store.CapUsers, s.userPassword)).Methods(http.MethodPost)
+	p.Handle("/settings/users/{id:[0-9]+}/disable", s.requireCap(store.CapUsers, s.userDisable)).Methods(http.MethodPost)
+	p.Handle("/settings/users/{id:[0-9]+}/enable", s.requireCap(store.CapUsers, s.userEnable)).Methods(http.MethodPost)
+	p.Handle("/settings/users/{id:[0-9]+}/tokens/{token:[0-9]+}/revoke", s.requireCap(store.CapUsers, s.userTokenRevoke)).Methods(http.MethodPost)
+	p.Handle("/settings/teams", s.requireCap(store.CapUsers, s.teamsList)).Methods(http.MethodGet)
+	p.Handle("/settings/teams", s.requireCap(store.CapUsers, s.teamCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/teams/{id:[0-9]+}", s.requireCap(store.CapUsers, s.teamRename)).Methods(http.MethodPost)
+	p.Handle("/settings/teams/{id:[0-9]+}/delete", s.requireCap(store.CapUsers, s.teamDelete)).Methods(http.MethodPost)
+	p.Handle("/settings/roles", s.requireCap(store.CapRoles, s.rolesList)).Methods(http.MethodGet)
+	p.Handle("/settings/roles/new", s.requireCap(store.CapRoles, s.roleNewForm)).Methods(http.MethodGet)
+	p.Handle("/settings/roles", s.requireCap(store.CapRoles, s.roleCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/roles/{id:[0-9]+}", s.requireCap(store.CapRoles, s.roleEditForm)).Methods(http.MethodGet)
+	p.Handle("/settings/roles/{id:[0-9]+}", s.requireCap(store.CapRoles, s.roleUpdate)).Methods(http.MethodPost)
+	p.Handle("/settings/roles/{id:[0-9]+}/delete", s.requireCap(store.CapRoles, s.roleDelete)).Methods(http.MethodPost)
+	p.Handle("/settings/audit", s.requireCap(store.CapAudit, s.auditList)).Methods(http.MethodGet)
+
+	if s.opts.Pprof {
+		d := p.PathPrefix("/debug/pprof").Subrouter()
+		d.Handle("/", s.requireCap(store.CapSettings, pprof.Index))
+		d.Handle("/profile", s.requireCap(store.CapSettings, pprof.Profile))
+		d.Handle("/heap", s.requireCap(store.CapSettings, pprof.Handler("heap").ServeHTTP))
+		d.Handle("/goroutine", s.requireCap(store.CapSettings, pprof.Handler("goroutine").ServeHTTP))
+	}
+
+	r.NotFoundHandler = s.pageContext(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
+	}))
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	})
+
+	cop := http.NewCrossOriginProtection()
+	var h http.Handler = r
+	h = cop.Handler(h)
+	h = limitBody(maxFormBody, h)
+	h = securityHeaders(h)
+	h = s.logRequests(h)
+	return h
+}
+
+// healthz answers 200 while the database answers queries.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.st.Ping(r.Context()); err != nil {
+		s.log.Error("health check", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"status":"unavailable"}`))
+		return
+	}
+	w.Write([]byte(`{"status":"ok"}`))
+}
