@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"cartera/store"
 )
@@ -55,4 +59,102 @@ func mustUser(t *testing.T, s *store.Store, admin *store.Actor, email, role stri
 		t.Fatal(err)
 	}
 	return a
+}
+
+// mustOpenStoreOpts is mustOpenStore with caller-chosen options (a clock,
+// timeouts, a path, a backup folder); Path defaults to a fresh temporary
+// file and password hashing is kept cheap unless the caller sets it.
+func mustOpenStoreOpts(t *testing.T, opts store.Options) *store.Store {
+	t.Helper()
+	if opts.Path == "" {
+		opts.Path = filepath.Join(t.TempDir(), "cartera.db")
+	}
+	if opts.PasswordMemoryKiB == 0 {
+		opts.PasswordMemoryKiB = 64
+	}
+	if opts.PasswordTime == 0 {
+		opts.PasswordTime = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := store.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// fakeClock is a store clock that only moves when a test moves it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+}
+
+// Now is the clock function to pass as store.Options.Now.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// wantCode fails the test unless err carries the store error code want
+// (want "" means err must be nil).
+func wantCode(t *testing.T, err error, want store.Code) {
+	t.Helper()
+	if got := store.ErrorCode(err); got != want {
+		t.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+// wantField fails the test unless err is a store error naming field.
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	if se := store.AsError(err); se.Fields[field] == "" {
+		t.Fatalf("error %v does not name field %q", err, field)
+	}
+}
+
+// countUsers returns how many users exist, disabled ones included.
+func countUsers(t *testing.T, s *store.Store, admin *store.Actor) int {
+	t.Helper()
+	us, err := s.FindUsers(context.Background(), admin, store.UserFilter{IncludeDisabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(us)
+}
+
+// openRawDB opens a plain database/sql connection to a database file, to
+// look at what the store actually wrote; it is closed when the test ends.
+func openRawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// queryInt runs a query returning one integer on db.
+func queryInt(t *testing.T, db *sql.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }

@@ -9,6 +9,9 @@ import (
 	"cartera/store"
 )
 
+// entityPattern matches the record types in URLs.
+const entityPattern = "accounts|contacts|leads|opportunities|activities|tasks|cases"
+
 // Request body limits: forms and API calls are small; uploads get their own.
 const (
 	maxFormBody = 1 << 20
@@ -26,6 +29,16 @@ func (s *Server) routes() http.Handler {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(s.apiAuth)
 	api.HandleFunc("/me", s.apiMe).Methods(http.MethodGet)
+	api.HandleFunc("/me", s.apiMethodNotAllowed)
+	api.HandleFunc("/search", s.apiSearch).Methods(http.MethodGet)
+	api.HandleFunc("/tags", s.apiTags).Methods(http.MethodGet)
+	api.HandleFunc("/leads/{id:[0-9]+}/convert", s.apiConvert).Methods(http.MethodPost)
+	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiList).Methods(http.MethodGet)
+	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiCreate).Methods(http.MethodPost)
+	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.apiGet).Methods(http.MethodGet)
+	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.apiUpdate).Methods(http.MethodPatch)
+	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.apiDelete).Methods(http.MethodDelete)
+	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}/timeline", s.apiTimeline).Methods(http.MethodGet)
 	api.NotFoundHandler = s.apiAuth(http.HandlerFunc(s.apiNotFound))
 	api.MethodNotAllowedHandler = http.HandlerFunc(s.apiMethodNotAllowed)
 

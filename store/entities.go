@@ -1,0 +1,282 @@
+package store
+
+import "slices"
+
+// Kind is a field's data type; it decides validation, storage and display.
+type Kind string
+
+// The field kinds of standard and custom fields.
+const (
+	KText     Kind = "text"
+	KLongText Kind = "long_text"
+	KNumber   Kind = "number"
+	KMoney    Kind = "money"
+	KDate     Kind = "date"
+	KDateTime Kind = "datetime"
+	KBool     Kind = "checkbox"
+	KEmail    Kind = "email"
+	KPhone    Kind = "phone"
+	KURL      Kind = "url"
+	KSelect   Kind = "select"
+	KRef      Kind = "link"
+)
+
+// EntUsers is the target of owner and assignee references; it is not a
+// permission entity.
+const EntUsers Entity = "users"
+
+// Field describes one standard field of an entity. One description drives
+// validation, SQL, history, search, forms, lists and the API, so the seven
+// record types behave alike.
+type Field struct {
+	Key      string // API, form and history name
+	Column   string // SQL column (default: Key)
+	Kind     Kind
+	Required bool
+	Max      int    // maximum characters for text kinds
+	Picklist string // options of a select
+	Ref      Entity // target of a link
+	ReadOnly bool   // set by the store only; refused in writes
+	List     bool   // shown as a list column by default
+	Sort     string // sortable: the column to order by
+	Filter   bool   // offered as a list filter
+	Search   bool   // part of the full-text body
+	Min, Top int64  // bounds of numbers
+}
+
+func (f Field) column() string {
+	if f.Column != "" {
+		return f.Column
+	}
+	return f.Key
+}
+
+// EntityDef describes a record type.
+type EntityDef struct {
+	Entity     Entity
+	Table      string
+	Fields     []Field
+	Tagged     bool
+	Searchable bool
+	searchCode int64
+	// OwnerKey is what the API and forms call the owner: owner_id, or
+	// assignee_id for tasks and cases.
+	OwnerKey string
+	// TitleKeys are the fields joined to make a record's display title.
+	TitleKeys   []string
+	DefaultSort string
+	// Links lists the link fields an activity or task may point at.
+}
+
+// Field returns the named field and whether it exists.
+func (d *EntityDef) Field(key string) (Field, bool) {
+	for _, f := range d.Fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// linkFields are the record links activities and tasks carry.
+var linkFields = []Field{
+	{Key: "account_id", Kind: KRef, Ref: EntAccounts, Filter: true},
+	{Key: "contact_id", Kind: KRef, Ref: EntContacts, Filter: true},
+	{Key: "lead_id", Kind: KRef, Ref: EntLeads, Filter: true},
+	{Key: "opportunity_id", Kind: KRef, Ref: EntOpportunities, Filter: true},
+	{Key: "case_id", Kind: KRef, Ref: EntCases, Filter: true},
+}
+
+// defs holds the description of every record type.
+var defs = map[Entity]*EntityDef{
+	EntAccounts: {
+		Entity: EntAccounts, Table: "accounts", Tagged: true, Searchable: true, searchCode: 1, OwnerKey: "owner_id",
+		TitleKeys: []string{"name"}, DefaultSort: "name",
+		Fields: []Field{
+			{Key: "name", Kind: KText, Required: true, Max: 200, List: true, Sort: "name_key", Search: true},
+			{Key: "type", Kind: KSelect, Picklist: "account_type", List: true, Filter: true},
+			{Key: "sector", Kind: KSelect, Picklist: "sector", List: true, Filter: true},
+			{Key: "origin", Kind: KSelect, Picklist: "source", Filter: true},
+			{Key: "customer_type", Kind: KSelect, Picklist: "customer_type", Filter: true},
+			{Key: "potential", Kind: KSelect, Picklist: "potential", Filter: true},
+			{Key: "address", Kind: KText, Max: 300},
+			{Key: "city", Kind: KText, Max: 100, List: true, Filter: true, Search: true},
+			{Key: "region", Kind: KText, Max: 100, Filter: true},
+			{Key: "postal_code", Kind: KText, Max: 20},
+			{Key: "country", Kind: KText, Max: 100},
+			{Key: "phone", Kind: KPhone, Max: 50, List: true, Search: true},
+			{Key: "email", Kind: KEmail, Max: 254, Search: true},
+			{Key: "website", Kind: KURL, Max: 300},
+			{Key: "tax_id", Kind: KText, Max: 30, Search: true},
+			{Key: "notes", Kind: KLongText, Max: 20000},
+		},
+	},
+	EntContacts: {
+		Entity: EntContacts, Table: "contacts", Tagged: true, Searchable: true, searchCode: 2, OwnerKey: "owner_id",
+		TitleKeys: []string{"first_name", "last_name"}, DefaultSort: "name",
+		Fields: []Field{
+			{Key: "first_name", Kind: KText, Max: 100, List: true, Search: true},
+			{Key: "last_name", Kind: KText, Max: 100, List: true, Search: true},
+			{Key: "email", Kind: KEmail, Max: 254, List: true, Search: true},
+			{Key: "phone", Kind: KPhone, Max: 50, List: true, Search: true},
+			{Key: "mobile", Kind: KPhone, Max: 50, Search: true},
+			{Key: "title", Kind: KText, Max: 100, List: true, Filter: true, Search: true},
+			{Key: "account_id", Kind: KRef, Ref: EntAccounts, List: true, Filter: true},
+			{Key: "notes", Kind: KLongText, Max: 20000},
+		},
+	},
+	EntLeads: {
+		Entity: EntLeads, Table: "leads", Tagged: true, Searchable: true, searchCode: 3, OwnerKey: "owner_id",
+		TitleKeys: []string{"first_name", "last_name"}, DefaultSort: "name",
+		Fields: []Field{
+			{Key: "first_name", Kind: KText, Max: 100, List: true, Search: true},
+			{Key: "last_name", Kind: KText, Max: 100, List: true, Search: true},
+			{Key: "company", Kind: KText, Max: 200, List: true, Search: true},
+			{Key: "email", Kind: KEmail, Max: 254, List: true, Search: true},
+			{Key: "phone", Kind: KPhone, Max: 50, Search: true},
+			{Key: "title", Kind: KText, Max: 100, Filter: true, Search: true},
+			{Key: "source", Kind: KSelect, Picklist: "source", List: true, Filter: true},
+			{Key: "status", Kind: KSelect, Picklist: "lead_status", List: true, Filter: true},
+			{Key: "notes", Kind: KLongText, Max: 20000},
+			{Key: "converted_account_id", Kind: KRef, Ref: EntAccounts, ReadOnly: true},
+			{Key: "converted_contact_id", Kind: KRef, Ref: EntContacts, ReadOnly: true},
+			{Key: "converted_opportunity_id", Kind: KRef, Ref: EntOpportunities, ReadOnly: true},
+		},
+	},
+	EntOpportunities: {
+		Entity: EntOpportunities, Table: "opportunities", Tagged: true, Searchable: true, searchCode: 4, OwnerKey: "owner_id",
+		TitleKeys: []string{"name"}, DefaultSort: "name",
+		Fields: []Field{
+			{Key: "name", Kind: KText, Required: true, Max: 200, List: true, Sort: "name_key", Search: true},
+			{Key: "account_id", Kind: KRef, Ref: EntAccounts, List: true, Filter: true},
+			{Key: "contact_id", Kind: KRef, Ref: EntContacts, Filter: true},
+			{Key: "amount", Column: "amount_cents", Kind: KMoney, List: true, Sort: "amount_cents", Min: 0, Top: 1e13},
+			{Key: "currency", Kind: KText, Max: 3},
+			{Key: "stage", Kind: KSelect, Picklist: "stage", List: true, Filter: true},
+			{Key: "probability", Kind: KNumber, Min: 0, Top: 100},
+			{Key: "expected_close_date", Kind: KDate, List: true, Sort: "expected_close_date"},
+			{Key: "forecast_category", Kind: KSelect, Picklist: "forecast_category", Filter: true},
+			{Key: "lost_reason", Kind: KSelect, Picklist: "lost_reason", Filter: true},
+		},
+	},
+	EntActivities: {
+		Entity: EntActivities, Table: "activities", OwnerKey: "owner_id",
+		TitleKeys: []string{"subject"}, DefaultSort: "-occurred_at",
+		Fields: append([]Field{
+			{Key: "type", Kind: KSelect, Picklist: "activity_type", Required: true, List: true, Filter: true},
+			{Key: "occurred_at", Kind: KDateTime, Required: true, List: true, Sort: "occurred_at"},
+			{Key: "subject", Kind: KText, Required: true, Max: 300, List: true, Sort: "name_key"},
+			{Key: "description", Kind: KLongText, Max: 50000},
+			{Key: "objective", Kind: KSelect, Picklist: "activity_objective", Filter: true},
+			{Key: "outcome", Kind: KSelect, Picklist: "activity_outcome", List: true, Filter: true},
+		}, linkFields...),
+	},
+	EntTasks: {
+		Entity: EntTasks, Table: "tasks", OwnerKey: "assignee_id",
+		TitleKeys: []string{"title"}, DefaultSort: "due_at",
+		Fields: append([]Field{
+			{Key: "title", Kind: KText, Required: true, Max: 300, List: true, Sort: "name_key"},
+			{Key: "description", Kind: KLongText, Max: 20000},
+			{Key: "due_at", Kind: KDateTime, List: true, Sort: "due_at"},
+			{Key: "priority", Kind: KSelect, Picklist: "task_priority", List: true, Filter: true},
+			{Key: "status", Kind: KSelect, Picklist: "task_status", List: true, Filter: true},
+		}, linkFields...),
+	},
+	EntCases: {
+		Entity: EntCases, Table: "cases", Searchable: true, searchCode: 5, OwnerKey: "assignee_id",
+		TitleKeys: []string{"subject"}, DefaultSort: "-updated_at",
+		Fields: []Field{
+			{Key: "subject", Kind: KText, Required: true, Max: 300, List: true, Sort: "name_key", Search: true},
+			{Key: "description", Kind: KLongText, Max: 50000, Search: true},
+			{Key: "account_id", Kind: KRef, Ref: EntAccounts, List: true, Filter: true},
+			{Key: "contact_id", Kind: KRef, Ref: EntContacts, Filter: true},
+			{Key: "status", Kind: KSelect, Picklist: "case_status", List: true, Filter: true},
+			{Key: "priority", Kind: KSelect, Picklist: "case_priority", List: true, Filter: true},
+			{Key: "category", Kind: KSelect, Picklist: "case_category", Filter: true},
+			{Key: "resolved_at", Kind: KDateTime, ReadOnly: true},
+			{Key: "closed_at", Kind: KDateTime, ReadOnly: true},
+		},
+	},
+}
+
+// RecordEntities lists the record types in navigation order.
+var RecordEntities = []Entity{EntAccounts, EntContacts, EntLeads, EntOpportunities, EntActivities, EntTasks, EntCases}
+
+// Def returns the description of a record type, or nil for an unknown one.
+func Def(e Entity) *EntityDef { return defs[e] }
+
+// Option is one choice of a picklist; Key is stored, the label is the i18n
+// key "opt.PICKLIST.KEY".
+type Option struct {
+	Key string
+	// Probability is the default probability of a pipeline stage.
+	Probability int64
+	// StageKind is open, won or lost for pipeline stages.
+	StageKind string
+}
+
+// picklists are the built-in options of every selector. Admins will edit
+// them (customization issue); keys stay stable so data never breaks.
+var picklists = map[string][]Option{
+	"account_type":       opts("customer", "prospect", "partner", "competitor", "other"),
+	"sector":             opts("retail", "manufacturing", "services", "hospitality", "construction", "technology", "health", "education", "public_sector", "agriculture", "transport", "other"),
+	"source":             opts("web_form", "event", "referral", "advertising", "cold_call", "import", "other"),
+	"customer_type":      opts("business", "individual", "public_administration", "nonprofit"),
+	"potential":          opts("high", "medium", "low"),
+	"lead_status":        opts("new", "contacted", "qualified", "disqualified", "converted"),
+	"forecast_category":  opts("pipeline", "best_case", "commit", "closed", "omitted"),
+	"lost_reason":        opts("price", "competitor", "no_budget", "no_decision", "timing", "other"),
+	"contact_role":       opts("decision_maker", "influencer", "user", "other"),
+	"activity_type":      opts("call", "email", "meeting", "visit", "note"),
+	"activity_objective": opts("first_contact", "follow_up", "presentation", "offer", "negotiation", "closing", "support", "other"),
+	"activity_outcome":   opts("positive", "neutral", "negative", "no_answer", "pending"),
+	"task_priority":      opts("low", "normal", "high"),
+	"task_status":        opts("open", "done", "cancelled"),
+	"case_status":        opts("new", "in_progress", "waiting", "resolved", "closed"),
+	"case_priority":      opts("low", "normal", "high", "urgent"),
+	"case_category":      opts("question", "problem", "complaint", "request", "other"),
+	"stage": {
+		{Key: "reception", Probability: 10, StageKind: "open"},
+		{Key: "qualification", Probability: 20, StageKind: "open"},
+		{Key: "proposal", Probability: 50, StageKind: "open"},
+		{Key: "negotiation", Probability: 75, StageKind: "open"},
+		{Key: "won", Probability: 100, StageKind: "won"},
+		{Key: "lost", Probability: 0, StageKind: "lost"},
+	},
+}
+
+func opts(keys ...string) []Option {
+	out := make([]Option, len(keys))
+	for i, k := range keys {
+		out[i] = Option{Key: k}
+	}
+	return out
+}
+
+// Picklist returns the options of a picklist, in display order.
+func Picklist(name string) []Option { return picklists[name] }
+
+// PicklistNames lists every picklist, for catalogs and tests.
+func PicklistNames() []string {
+	var out []string
+	for k := range picklists {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func optionOf(list, key string) (Option, bool) {
+	for _, o := range picklists[list] {
+		if o.Key == key {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// stageKind returns open, won or lost for a stage key.
+func stageKind(stage string) string {
+	o, _ := optionOf("stage", stage)
+	return o.StageKind
+}

@@ -1,0 +1,42 @@
+package store
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// foldKey lowercases and strips accents ("García" → "garcia"), for sort keys
+// and accent-insensitive prefix lookups that must agree with FTS5's
+// remove_diacritics folding.
+func foldKey(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	out = strings.ToLower(strings.TrimSpace(out))
+	// Collapse inner whitespace so "Empresa  ABC" and "Empresa ABC" match.
+	return strings.Join(strings.Fields(out), " ")
+}
+
+// digitsOf keeps only the digits of a phone number; a Spanish +34 prefix
+// is dropped so "+34 612 34 56 78" and "612345678" match.
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	if len(d) == 11 && strings.HasPrefix(d, "34") {
+		d = d[2:]
+	} else if len(d) == 13 && strings.HasPrefix(d, "0034") {
+		d = d[4:]
+	}
+	return d
+}

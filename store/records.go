@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Record is one account, contact, lead, opportunity, activity, task or
+// case. Values holds the standard fields by key with the Go types coerce
+// documents; Refs holds the display title of each linked record the actor
+// may see.
+type Record struct {
+	Entity       Entity
+	ID           int64
+	OwnerID      int64
+	OwnerName    string
+	ownerTeam    int64
+	Values       map[string]any
+	Refs         map[string]string
+	Tags         []string
+	Custom       map[string]any
+	ContactRoles []ContactRole
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DeletedAt    time.Time
+	Version      int64
+	Title        string
+}
+
+// ContactRole is a contact's part in an opportunity.
+type ContactRole struct {
+	ContactID   int64  `json:"contact_id,string"`
+	Role        string `json:"role"`
+	ContactName string `json:"-"`
+}
+
+// Str returns a text value ("" when absent).
+func (r *Record) Str(key string) string { s, _ := r.Values[key].(string); return s }
+
+// Int returns an integer or link value (0 when absent).
+func (r *Record) Int(key string) int64 { n, _ := r.Values[key].(int64); return n }
+
+// Float returns a money value.
+func (r *Record) Float(key string) float64 { n, _ := r.Values[key].(float64); return n }
+
+// Time returns a date-time value (zero when absent).
+func (r *Record) Time(key string) time.Time { t, _ := r.Values[key].(time.Time); return t }
+
+// Input is what a create or update carries. Values are raw (form strings
+// or decoded JSON); only keys present are applied on update.
+type Input struct {
+	Values map[string]any
+	// Tags, when not nil, replaces the record's tags.
+	Tags *[]string
+	// Custom holds custom field values by key.
+	Custom map[string]any
+	// ContactRoles, when not nil, replaces an opportunity's contact roles.
+	ContactRoles *[]ContactRole
+	// CreatedAt may be set by administrators when migrating data.
+	CreatedAt time.Time
+	// Version, when not zero, must match the stored version (optimistic
+	// concurrency: a record changed since it was loaded is not overwritten).
+	Version int64
+}
+
+func (d *EntityDef) selectSQL() string {
+	var b strings.Builder
+	b.WriteString(`SELECT t.id, t.owner_id, COALESCE(u.name, ''), COALESCE(u.team_id, 0), t.created_at, t.updated_at, t.deleted_at, t.version, t.custom`)
+	for _, f := range d.Fields {
+		b.WriteString(", t.")
+		b.WriteString(f.column())
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(d.Table)
+	b.WriteString(" t LEFT JOIN users u ON u.id = t.owner_id")
+	return b.String()
+}
+
+func (d *EntityDef) scan(sc interface{ Scan(...any) error }) (*Record, error) {
+	r := &Record{Entity: d.Entity, Values: make(map[string]any, len(d.Fields)), Refs: map[string]string{}}
+	var ca, ua, da int64
+	var custom string
+	dest := []any{&r.ID, &r.OwnerID, &r.OwnerName, &r.ownerTeam, &ca, &ua, &da, &r.Version, &custom}
+	holders := make([]any, len(d.Fields))
+	for i, f := range d.Fields {
+		switch f.Kind {
+		case KRef:
+			holders[i] = new(sql.NullInt64)
+		case KNumber, KMoney, KDateTime:
+			holders[i] = new(int64)
+		case KBool:
+			holders[i] = new(bool)
+		default:
+			holders[i] = new(string)
+		}
+		dest = append(dest, holders[i])
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return nil, err
+	}
+	for i, f := range d.Fields {
+		switch h := holders[i].(type) {
+		case *sql.NullInt64:
+			r.Values[f.Key] = h.Int64
+		case *int64:
+			switch f.Kind {
+			case KMoney:
+				r.Values[f.Key] = float64(*h) / 100
+			case KDateTime:
+				r.Values[f.Key] = fromMS(*h)
+			default:
+				r.Values[f.Key] = *h
+			}
+		case *bool:
+			r.Values[f.Key] = *h
+		case *string:
+			r.Values[f.Key] = *h
+		}
+	}
+	r.CreatedAt, r.UpdatedAt, r.DeletedAt = fromMS(ca), fromMS(ua), fromMS(da)
+	r.Custom = map[string]any{}
+	if custom != "" && custom != "{}" {
+		json.Unmarshal([]byte(custom), &r.Custom)
+	}
+	r.Title = d.title(r.Values)
+	return r, nil
+}
+
+// title joins the title fields; a contact without a name shows its e-mail.
+func (d *EntityDef) title(v map[string]any) string {
+	var parts []string
+	for _, k := range d.TitleKeys {
+		if s, _ := v[k].(string); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		if s, _ := v["email"].(string); s != "" {
+			return s
+		}
+		if s, _ := v["company"].(string); s != "" {
+			return s
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// titleSQL is the SQL expression of a record's display title.
+func titleSQL(e Entity, alias string) string {
+	switch e {
+	case EntContacts, EntLeads:
+		return "TRIM(" + alias + ".first_name || ' ' || " + alias + ".last_name)"
+	case EntAccounts, EntOpportunities:
+		return alias + ".name"
+	case EntActivities, EntCases:
+		return alias + ".subject"
+	case EntTasks:
+		return alias + ".title"
+	case EntUsers:
+		return alias + ".name"
+	}
+	return "''"
+}
+
+// loadRecord reads one live record the actor may view; anything else is
+// not_found, so existence never leaks.
+func (s *Store) loadRecord(ctx context.Context, q querier, a *Actor, d *EntityDef, id int64, trash bool) (*Record, error) {
+	cond, args := a.scopeSQL(d.Entity, ActView, "t.owner_id")
+	del := "t.deleted_at = 0"
+	if trash {
+		del = "t.deleted_at <> 0"
+	}
+	r, err := d.scan(q.QueryRowContext(ctx, d.selectSQL()+" WHERE t.id = ? AND "+del+" AND "+cond, append([]any{id}, args...)...))
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	if err := s.decorate(ctx, q, a, d, []*Record{r}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decorate fills link titles (only of records the actor may view), tags and
+// contact roles for a page of records in a few queries.
+func (s *Store) decorate(ctx context.Context, q querier, a *Actor, d *EntityDef, recs []*Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	// Link titles, batched per target entity.
+	byTarget := map[Entity]map[int64]bool{}
+	for _, r := range recs {
+		for _, f := range d.Fields {
+			if f.Kind == KRef {
+				if id := r.Int(f.Key); id != 0 {
+					if byTarget[f.Ref] == nil {
+						byTarget[f.Ref] = map[int64]bool{}
+					}
+					byTarget[f.Ref][id] = true
+				}
+			}
+		}
+	}
+	titles := map[Entity]map[int64]string{}
+	for target, ids := range byTarget {
+		td := defs[target]
+		if td == nil {
+			continue
+		}
+		cond, args := a.scopeSQL(target, ActView, "x.owner_id")
+		ph, idArgs := inList(ids)
+		rows, err := q.QueryContext(ctx, "SELECT x.id, "+titleSQL(target, "x")+" FROM "+td.Table+" x WHERE x.id IN ("+ph+") AND x.deleted_at = 0 AND "+cond, append(idArgs, args...)...)
+		if err != nil {
+			return err
+		}
+		titles[target] = map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var t string
+			if err := rows.Scan(&id, &t); err != nil {
+				rows.Close()
+				return err
+			}
+			titles[target][id] = t
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, r := range recs {
+		for _, f := range d.Fields {
+			if f.Kind == KRef {
+				if id := r.Int(f.Key); id != 0 {
+					if t, ok := titles[f.Ref][id]; ok {
+						r.Refs[f.Key] = t
+					}
+				}
+			}
+		}
+	}
+	ids := map[int64]bool{}
+	byID := map[int64]*Record{}
+	for _, r := range recs {
+		ids[r.ID] = true
+		byID[r.ID] = r
+	}
+	ph, idArgs := inList(ids)
+	if d.Tagged {
+		rows, err := q.QueryContext(ctx, `SELECT rt.record_id, t.name FROM record_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.entity = ? AND rt.record_id IN (`+ph+`) ORDER BY t.name_key`, append([]any{string(d.Entity)}, idArgs...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[id].Tags = append(byID[id].Tags, name)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.Tags == nil {
+				r.Tags = []string{}
+			}
+		}
+	}
+	if d.Entity == EntOpportunities {
+		cond, args := a.scopeSQL(EntContacts, ActView, "c.owner_id")
+		rows, err := q.QueryContext(ctx, `SELECT oc.opportunity_id, oc.contact_id, oc.role, CASE WHEN `+cond+` THEN TRIM(c.first_name || ' ' || c.last_name) ELSE '' END
+			FROM opportunity_contacts oc JOIN contacts c ON c.id = oc.contact_id WHERE oc.opportunity_id IN (`+ph+`) ORDER BY oc.opportunity_id, oc.contact_id`, append(args, idArgs...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var oid int64
+			var cr ContactRole
+			if err := rows.Scan(&oid, &cr.ContactID, &cr.Role, &cr.ContactName); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[oid].ContactRoles = append(byID[oid].ContactRoles, cr)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.ContactRoles == nil {
+				r.ContactRoles = []ContactRole{}
+			}
+		}
+	}
+	return nil
+}
+
+// inList makes "?,?,?" and its arguments for a set of ids.
+func inList(ids map[int64]bool) (string, []any) {
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", len(args)), ","), args
+}
+
+// FindRecord returns one record the actor may view.
+func (s *Store) FindRecord(ctx context.Context, a *Actor, e Entity, id int64) (*Record, error) {
+	d := defs[e]
+	if d == nil {
+		return nil, errNotFound()
+	}
+	if !a.Can(e, ActView) {
+		return nil, errForbidden()
+	}
+	var r *Record
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = s.loadRecord(ctx, tx, a, d, id, false)
+		return err
+	})
+	return r, err
+}
