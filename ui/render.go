@@ -71,6 +71,13 @@ func (p *page) Err(name string) string { return p.Errors[name] }
 // appears only when its pages exist and the role sees it.
 var navSections = []navItem{
 	{Section: "home", Href: "/", Label: "nav.home", Icon: "⌂"},
+	{Section: "accounts", Href: "/accounts", Label: "entity.accounts", Icon: "▦"},
+	{Section: "contacts", Href: "/contacts", Label: "entity.contacts", Icon: "☺"},
+	{Section: "leads", Href: "/leads", Label: "entity.leads", Icon: "✦"},
+	{Section: "opportunities", Href: "/opportunities/board", Label: "entity.opportunities", Icon: "◔"},
+	{Section: "activities", Href: "/activities", Label: "entity.activities", Icon: "✎"},
+	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
+	{Section: "cases", Href: "/cases", Label: "entity.cases", Icon: "⚑"},
 	{Section: "settings", Href: "/settings", Label: "nav.settings", Icon: "⚙"},
 }
 
@@ -87,7 +94,8 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return m
 		},
-		"str": func(v any) string { return fmt.Sprint(v) },
+		"str":  func(v any) string { return fmt.Sprint(v) },
+		"list": func(v ...string) []string { return v },
 		"contains": func(list any, v string) bool {
 			switch l := list.(type) {
 			case []string:
@@ -140,6 +148,9 @@ func (s *Server) newPage(r *http.Request, title string) *page {
 		for _, n := range navSections {
 			if rc.actor.Sees(store.Section(n.Section)) {
 				if n.Section == "settings" && !hasAnyAdminCap(rc.actor) {
+					continue
+				}
+				if store.Def(store.Entity(n.Section)) != nil && !rc.actor.Can(store.Entity(n.Section), store.ActView) {
 					continue
 				}
 				p.Nav = append(p.Nav, n)
