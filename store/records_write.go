@@ -408,6 +408,9 @@ func (s *Store) UpdateRecord(ctx context.Context, a *Actor, e Entity, id int64, 
 }
 
 func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, id int64, in Input) error {
+	if !a.Can(d.Entity, ActEdit) {
+		return errForbidden()
+	}
 	cur, err := s.loadRecord(ctx, tx, a, d, id, false)
 	if err != nil {
 		return err
@@ -618,6 +621,9 @@ func (s *Store) DeleteRecord(ctx context.Context, a *Actor, e Entity, id int64) 
 }
 
 func (s *Store) deleteRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, id int64) error {
+	if !a.Can(d.Entity, ActDelete) {
+		return errForbidden()
+	}
 	cur, err := s.loadRecord(ctx, tx, a, d, id, false)
 	if err != nil {
 		return err
