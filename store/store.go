@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,8 +79,16 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return fileURI(path) + "?" + q.Encode()
 }
+
+// uriEscaper escapes what SQLite would otherwise read as URI syntax in a
+// file name: it decodes %XX and ends the path at '?' or '#'.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// fileURI turns a file path into an SQLite "file:" URI naming that exact
+// file, so a folder such as "Còpies #1" is not cut short at the '#'.
+func fileURI(path string) string { return "file:" + uriEscaper.Replace(path) }
 
 // Open opens (creating if needed) the database at opts.Path and brings its
 // schema up to date, refusing a database written by a newer Cartera.
@@ -214,16 +223,33 @@ func (s *Store) migrate(ctx context.Context) error {
 // SchemaVersion reports the applied schema version and the newest this
 // binary knows, for `cartera version` and diagnostics.
 func (s *Store) SchemaVersion(ctx context.Context) (current, known int64, err error) {
-	sub, _ := fs.Sub(migrationsFS, "migrations")
-	vs, err := database.NewStore(database.DialectSQLite3, "schema_migrations")
+	return PeekSchemaVersion(ctx, s.path)
+}
+
+// PeekSchemaVersion reads a database file's schema version read-only,
+// without migrating it, and the newest version this binary knows.
+func PeekSchemaVersion(ctx context.Context, path string) (current, known int64, err error) {
+	entries, err := fs.Glob(migrationsFS, "migrations/*.sql")
 	if err != nil {
 		return 0, 0, err
 	}
-	p, err := goose.NewProvider("", s.w, sub, goose.WithStore(vs))
-	if err != nil {
-		return 0, 0, err
+	for _, e := range entries {
+		var n int64
+		fmt.Sscanf(filepath.Base(e), "%d_", &n)
+		known = max(known, n)
 	}
-	return p.GetVersions(ctx)
+	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, known, err
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil || tables == 0 {
+		return 0, known, err
+	}
+	var v sql.NullInt64
+	err = db.QueryRowContext(ctx, `SELECT max(version_id) FROM schema_migrations WHERE is_applied = 1`).Scan(&v)
+	return v.Int64, known, err
 }
 
 // isUniqueViolation reports a UNIQUE or PRIMARY KEY constraint failure by its

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/robfig/cron/v3"
+)
+
+// Config is everything Cartera can be configured with. Values come, in
+// increasing precedence, from the built-in defaults, the TOML file given with
+// --config, CARTERA_<SECTION>_<KEY> environment variables and command-line
+// flags. Durations are kept as the strings the user wrote and checked by
+// validate, so an error can quote the key and the value.
+type Config struct {
+	Server     ServerConfig     `toml:"server"`
+	Database   DatabaseConfig   `toml:"database"`
+	Mail       MailConfig       `toml:"mail"`
+	Automation AutomationConfig `toml:"automation"`
+	Backup     BackupConfig     `toml:"backup"`
+	Log        LogConfig        `toml:"log"`
+	Session    SessionConfig    `toml:"session"`
+}
+
+// ServerConfig is the [server] section.
+type ServerConfig struct {
+	Addr    string `toml:"addr"`
+	BaseURL string `toml:"base_url"`
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	Pprof   bool   `toml:"pprof"`
+}
+
+// DatabaseConfig is the [database] section.
+type DatabaseConfig struct {
+	Path string `toml:"path"`
+}
+
+// MailConfig is the [mail] section (outgoing SMTP).
+type MailConfig struct {
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	Username string `toml:"username"`
+	Password string `toml:"password"`
+	From     string `toml:"from"`
+	TLS      string `toml:"tls"`
+	Timeout  string `toml:"timeout"`
+	Dropbox  string `toml:"dropbox"`
+}
+
+// AutomationConfig is the [automation] section.
+type AutomationConfig struct {
+	Tick string `toml:"tick"`
+}
+
+// BackupConfig is the [backup] section.
+type BackupConfig struct {
+	Dir      string `toml:"dir"`
+	Schedule string `toml:"schedule"`
+	Keep     int    `toml:"keep"`
+}
+
+// LogConfig is the [log] section.
+type LogConfig struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// SessionConfig is the [session] section.
+type SessionConfig struct {
+	IdleTimeout     string `toml:"idle_timeout"`
+	AbsoluteTimeout string `toml:"absolute_timeout"`
+}
+
+// defaultConfig returns the built-in defaults.
+func defaultConfig() *Config {
+	return &Config{
+		Server:     ServerConfig{Addr: ":8080"},
+		Database:   DatabaseConfig{Path: "cartera.db"},
+		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s"},
+		Automation: AutomationConfig{Tick: "1m"},
+		Backup:     BackupConfig{Keep: 14},
+		Log:        LogConfig{Level: "info", Format: "text"},
+		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
+	}
+}
+
+// envPrefix starts every environment variable Cartera reads.
+const envPrefix = "CARTERA_"
+
+// loadConfig builds the configuration: defaults, then the TOML file at path
+// (none when path is ""), then the environment as lookup reports it, then
+// override (the explicitly set flags), and finally validates the result.
+func loadConfig(path string, lookup func(string) (string, bool), override func(*Config)) (*Config, error) {
+	cfg := defaultConfig()
+	if path != "" {
+		if err := cfg.decodeFile(path); err != nil {
+			return nil, err
+		}
+	}
+	if lookup != nil {
+		if err := cfg.applyEnv(lookup); err != nil {
+			return nil, err
+		}
+	}
+	if override != nil {
+		override(cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// decodeFile reads a TOML file over cfg, refusing keys Cartera does not know
+// so that a typo is an error instead of a silently ignored setting.
+func (cfg *Config) decodeFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: configuration file not found", path)
+		}
+		return fmt.Errorf("reading configuration: %w", err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(cfg)
+	var strict *toml.StrictMissingError
+	var de *toml.DecodeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &strict):
+		var msgs []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			msgs = append(msgs, fmt.Sprintf("unknown key %q (line %d)", strings.Join(e.Key(), "."), row))
+		}
+		return fmt.Errorf("%s: %s", path, strings.Join(msgs, "; "))
+	case errors.As(err, &de):
+		row, col := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if k := de.Key(); len(k) > 0 {
+			return fmt.Errorf("%s:%d:%d: key %q: %s", path, row, col, strings.Join(k, "."), msg)
+		}
+		return fmt.Errorf("%s:%d:%d: %s", path, row, col, msg)
+	default:
+		return fmt.Errorf("%s: %w", path, err)
+	}
+}
+
+// envField is one configuration key with its environment variable name.
+type envField struct {
+	key string // section.key, as in the TOML file
+	env string // CARTERA_SECTION_KEY
+	val reflect.Value
+}
+
+// fields lists every key of the configuration by reflecting over the toml
+// tags, so a new key gets its environment variable without more code.
+func (cfg *Config) fields() []envField {
+	var out []envField
+	root := reflect.ValueOf(cfg).Elem()
+	for i := range root.NumField() {
+		sec := root.Type().Field(i).Tag.Get("toml")
+		sv := root.Field(i)
+		for j := range sv.NumField() {
+			key := sv.Type().Field(j).Tag.Get("toml")
+			out = append(out, envField{
+				key: sec + "." + key,
+				env: envPrefix + strings.ToUpper(sec+"_"+key),
+				val: sv.Field(j),
+			})
+		}
+	}
+	return out
+}
+
+// applyEnv sets every key whose CARTERA_<SECTION>_<KEY> variable is set.
+func (cfg *Config) applyEnv(lookup func(string) (string, bool)) error {
+	for _, f := range cfg.fields() {
+		v, ok := lookup(f.env)
+		if !ok {
+			continue
+		}
+		switch f.val.Kind() {
+		case reflect.String:
+			f.val.SetString(v)
+		case reflect.Int:
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", f.env, v)
+			}
+			f.val.SetInt(int64(n))
+		case reflect.Bool:
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", f.env, v)
+			}
+			f.val.SetBool(b)
+		default:
+			return fmt.Errorf("%s: unsupported kind %s", f.env, f.val.Kind())
+		}
+	}
+	return nil
+}
+
+// validate checks the merged configuration; each error names its key.
+func (cfg *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	oneOf := func(key, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		bad(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+	duration := func(key, v string, min time.Duration) bool {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			bad(key, "%q is not a duration such as \"30s\", \"10m\" or \"12h\"", v)
+			return false
+		}
+		if d < min {
+			bad(key, "%q is shorter than %s", v, min)
+			return false
+		}
+		return true
+	}
+
+	if _, _, err := net.SplitHostPort(cfg.Server.Addr); err != nil {
+		bad("server.addr", "%q is not HOST:PORT or :PORT", cfg.Server.Addr)
+	}
+	if v := cfg.Server.BaseURL; v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("server.base_url", "%q is not an http:// or https:// address", v)
+		}
+	}
+	if (cfg.Server.TLSCert == "") != (cfg.Server.TLSKey == "") {
+		bad("server.tls_cert", "tls_cert and tls_key must be set together")
+	}
+	if cfg.Database.Path == "" {
+		bad("database.path", "must not be empty")
+	}
+	if p := cfg.Mail.Port; p < 1 || p > 65535 {
+		bad("mail.port", "%d is not a port between 1 and 65535", p)
+	}
+	oneOf("mail.tls", cfg.Mail.TLS, "none", "starttls", "tls")
+	duration("mail.timeout", cfg.Mail.Timeout, time.Second)
+	if v := cfg.Mail.Dropbox; v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
+			bad("mail.dropbox", "%q is not an imap:// or imaps:// address", v)
+		}
+	}
+	duration("automation.tick", cfg.Automation.Tick, time.Second)
+	if v := cfg.Backup.Schedule; v != "" {
+		if _, err := cron.ParseStandard(v); err != nil {
+			bad("backup.schedule", "%q is not a cron expression such as \"0 3 * * *\": %v", v, err)
+		}
+	}
+	if cfg.Backup.Keep < 0 {
+		bad("backup.keep", "%d is negative", cfg.Backup.Keep)
+	}
+	oneOf("log.level", cfg.Log.Level, "debug", "info", "warn", "error")
+	oneOf("log.format", cfg.Log.Format, "text", "json")
+	idleOK := duration("session.idle_timeout", cfg.Session.IdleTimeout, time.Minute)
+	absOK := duration("session.absolute_timeout", cfg.Session.AbsoluteTimeout, time.Minute)
+	if idleOK && absOK && cfg.idleTimeout() > cfg.absoluteTimeout() {
+		bad("session.idle_timeout", "%q is longer than session.absolute_timeout (%q)", cfg.Session.IdleTimeout, cfg.Session.AbsoluteTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// mustDuration parses a duration that validate has already checked.
+func mustDuration(v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		panic("config: unvalidated duration " + strconv.Quote(v))
+	}
+	return d
+}
+
+func (cfg *Config) idleTimeout() time.Duration { return mustDuration(cfg.Session.IdleTimeout) }
+
+func (cfg *Config) absoluteTimeout() time.Duration {
+	return mustDuration(cfg.Session.AbsoluteTimeout)
+}
+
+// tlsEnabled reports whether the server serves HTTPS itself.
+func (cfg *Config) tlsEnabled() bool { return cfg.Server.TLSCert != "" && cfg.Server.TLSKey != "" }
+
+// secureCookies reports whether browsers reach Cartera over HTTPS, directly
+// or through a proxy named in base_url.
+func (cfg *Config) secureCookies() bool {
+	return cfg.tlsEnabled() || strings.HasPrefix(strings.ToLower(cfg.Server.BaseURL), "https://")
+}

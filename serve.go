@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"cartera/i18n"
+	"cartera/store"
+	"cartera/ui"
+)
+
+// Server timeouts: slow clients cannot hold connections forever, and a
+// shutdown waits a bounded time for requests in flight.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 120 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 1 << 20
+	shutdownTimeout   = 15 * time.Second
+	purgeInterval     = 10 * time.Minute
+)
+
+// newServeCmd is the serve command with its flags: the database flags and
+// --addr.
+func newServeCmd(e *env) *cliCmd {
+	c := newCLICmd(e, "serve")
+	c.fs.StringVar(&c.f.addr, "addr", ":8080", "listen `ADDRESS`, HOST:PORT or :PORT (overrides [server] addr)")
+	return c
+}
+
+func runServe(e *env, args []string) int {
+	c := newServeCmd(e)
+	pos, code := parseFlags(c.fs, args)
+	if code >= 0 {
+		return code
+	}
+	if code := noArgs(c.fs, pos); code >= 0 {
+		return code
+	}
+	cfg, err := c.f.load(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cartera: configuration: %v\n", err)
+		return exitFail
+	}
+	log := newLogger(cfg, e.stderr, slog.LevelDebug)
+	slog.SetDefault(log)
+	if err := serve(e, cfg, log); errors.Is(err, errReported) {
+		return exitFail
+	} else if err != nil {
+		log.Error("server stopped with an error", "err", err)
+		return exitFail
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// errReported means serve already told the person what went wrong.
+var errReported = errors.New("reported")
+
+// serve runs the server until SIGINT or SIGTERM, then shuts it down in
+// order: stop accepting and finish requests, stop background jobs, close
+// the database, release the lock.
+func serve(e *env, cfg *Config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	dbPath := cfg.Database.Path
+	lock, err := store.AcquireLock(dbPath)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(e.stderr, "cartera: another Cartera server is using %s (the database is in use; lock file %s)\n", dbPath, store.LockPath(dbPath))
+		return errReported
+	}
+	if err != nil {
+		return fmt.Errorf("locking the database: %w", err)
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			log.Warn("releasing the lock", "err", err)
+		} else {
+			log.Info("lock released")
+		}
+	}()
+
+	st, err := store.Open(context.Background(), store.Options{
+		Path:            dbPath,
+		BackupDir:       cfg.Backup.Dir,
+		Logger:          log,
+		IdleTimeout:     cfg.idleTimeout(),
+		AbsoluteTimeout: cfg.absoluteTimeout(),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Warn("closing the database", "err", err)
+		} else {
+			log.Info("database closed")
+		}
+	}()
+
+	bundle, err := i18n.Load()
+	if err != nil {
+		return fmt.Errorf("loading message catalogs: %w", err)
+	}
+	setUp, err := st.IsSetUp(context.Background())
+	if err != nil {
+		return err
+	}
+	token := ""
+	if !setUp {
+		token = newSetupToken()
+	}
+	srvUI, err := ui.New(st, bundle, ui.Options{
+		Logger:        log,
+		SetupToken:    token,
+		SecureCookies: cfg.secureCookies(),
+		SessionMaxAge: cfg.absoluteTimeout(),
+		Pprof:         cfg.Server.Pprof,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           srvUI.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.tlsEnabled(), "db", dbPath, "version", version)
+	if token != "" {
+		log.Warn("the database is not set up yet; open the setup link printed on standard output")
+		fmt.Fprintf(e.stdout, "Open this link to set up Cartera: %s\n", setupLink(cfg, ln.Addr(), token))
+	}
+
+	served := make(chan error, 1)
+	go func() {
+		if cfg.tlsEnabled() {
+			served <- srv.ServeTLS(ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Go(func() { purgeSessions(bgCtx, st, log) })
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", shutdownTimeout)
+	case serveErr = <-served:
+		log.Error("server failed; shutting down", "err", serveErr)
+	}
+	stop() // a second signal now ends the process at once
+
+	shCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil {
+		log.Warn("requests still running after the shutdown timeout; closing their connections", "err", err)
+		srv.Close()
+	} else {
+		log.Info("http server stopped")
+	}
+	stopBG()
+	bg.Wait()
+	log.Info("background jobs stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// purgeSessions deletes expired sessions now and every purgeInterval.
+func purgeSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		n, err := st.PurgeSessions(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("purging expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("purged expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// newSetupToken returns the one-time secret of the first-run setup link.
+func newSetupToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// setupLink is the address a person opens to set Cartera up: under base_url
+// when configured, else on the host the server listens on ("localhost" when
+// it listens on every interface) and the port it actually bound.
+func setupLink(cfg *Config, addr net.Addr, token string) string {
+	path := "/setup?token=" + token
+	if cfg.Server.BaseURL != "" {
+		return strings.TrimRight(cfg.Server.BaseURL, "/") + path
+	}
+	host, port, _ := net.SplitHostPort(cfg.Server.Addr)
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	scheme := "http"
+	if cfg.tlsEnabled() {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + path
+}
