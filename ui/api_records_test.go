@@ -112,7 +112,8 @@ func TestAPI_Scopes(t *testing.T) {
 	if code, _ := e.api("PATCH", "/api/v1/opportunities/"+oid, ta, jsonBody(map[string]any{"name": "mine"})); code != 404 {
 		t.Errorf("A edits B's opportunity: %d", code)
 	}
-	if code, _ := e.api("DELETE", "/api/v1/opportunities/"+oid, ta, nil); code != 404 {
+	// Salespeople may not delete at all: forbidden whatever the record.
+	if code, _ := e.api("DELETE", "/api/v1/opportunities/"+oid, ta, nil); code != 403 {
 		t.Errorf("A deletes B's opportunity: %d", code)
 	}
 	if code, _ := e.api("GET", "/api/v1/opportunities/"+oid+"/timeline", ta, nil); code != 404 {

@@ -26,6 +26,11 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 	add(store.CapUsers, "/settings/teams", "settings.teams")
 	add(store.CapRoles, "/settings/roles", "settings.roles")
 	add(store.CapAudit, "/settings/audit", "settings.audit")
+	if a.Can(store.EntContacts, store.ActDelete) {
+		links = append(links, settingsLink{Href: "/duplicates", Label: "duplicates.title", Help: "duplicates.help"})
+		links = append(links, settingsLink{Href: "/trash", Label: "trash.title", Help: "trash.help"})
+	}
+	add(store.CapCustomize, "/tags", "tags.title")
 	if len(links) == 0 {
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
 		return
