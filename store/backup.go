@@ -35,7 +35,7 @@ func backupFile(ctx context.Context, src, dst string) error {
 	defer os.Remove(tmp)
 	// A dedicated connection: VACUUM INTO cannot run on a query_only reader,
 	// and running it on the writer would hold up every write meanwhile.
-	db, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", fileURI(src)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func CheckIntegrity(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
@@ -174,11 +174,16 @@ func Restore(ctx context.Context, dbPath, src string) (string, error) {
 	if fileExists(dbPath) {
 		// Fold any WAL left by a crash into the old file so the kept copy
 		// is complete, then move it aside.
-		if db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(10000)"); err == nil {
+		if db, err := sql.Open("sqlite", fileURI(dbPath)+"?_pragma=busy_timeout(10000)"); err == nil {
 			db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 			db.Close()
 		}
 		kept = dbPath + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
+		// Never rename over an earlier kept copy (two restores within one
+		// second): it may be the only copy of the original database.
+		for i, base := 2, kept; fileExists(kept); i++ {
+			kept = fmt.Sprintf("%s-%d", base, i)
+		}
 		if err := os.Rename(dbPath, kept); err != nil {
 			return "", err
 		}

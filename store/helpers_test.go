@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,12 +142,19 @@ func countUsers(t *testing.T, s *store.Store, admin *store.Actor) int {
 // look at what the store actually wrote; it is closed when the test ends.
 func openRawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", rawDSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// rawDSN is a plain modernc DSN for a database file; what SQLite would read
+// as URI syntax is escaped, as the store does.
+func rawDSN(path string) string {
+	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + name + "?_pragma=busy_timeout(10000)"
 }
 
 // queryInt runs a query returning one integer on db.

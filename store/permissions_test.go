@@ -15,9 +15,9 @@ const (
 	sA = store.ScopeAll
 )
 
-// scopes is the expected scope of each action, in the order of
+// roleScopes is the expected scope of each action, in the order of
 // store.Actions: view, create, edit, delete, export.
-type scopes [5]store.Scope
+type roleScopes [5]store.Scope
 
 // expectedRoles is the permission matrix of the built-in roles, written out
 // from the product specification (not derived from the store's own table):
@@ -30,7 +30,7 @@ type scopes [5]store.Scope
 //     activities, tasks view/create/edit own; reports view own.
 //   - Marketing: contacts view all; leads view/create/edit/export all;
 //     segments and campaigns view/create/edit/delete all; reports view all.
-var expectedRoles = map[string]map[store.Entity]scopes{
+var expectedRoles = map[string]map[store.Entity]roleScopes{
 	"admin": {
 		store.EntAccounts:      {sA, sA, sA, sA, sA},
 		store.EntContacts:      {sA, sA, sA, sA, sA},
@@ -81,7 +81,7 @@ var expectedRoles = map[string]map[store.Entity]scopes{
 	},
 }
 
-// actionIndex is the column of an action in a scopes row.
+// actionIndex is the column of an action in a roleScopes row.
 func actionIndex(t *testing.T, a store.Action) int {
 	t.Helper()
 	switch a {
@@ -100,22 +100,22 @@ func actionIndex(t *testing.T, a store.Action) int {
 	return -1
 }
 
-// owner says whose record a CheckRecord call is about, relative to the actor.
-type owner int
+// recOwner says whose record a CheckRecord call is about, relative to the actor.
+type recOwner int
 
 const (
-	ownedBySelf owner = iota
+	ownedBySelf recOwner = iota
 	ownedByTeammate
 	ownedByOther
 )
 
-func (o owner) String() string {
+func (o recOwner) String() string {
 	return [...]string{"own", "teammate", "other"}[o]
 }
 
-// reaches is the scope rule from the specification: "own" reaches only the
+// scopeReaches is the scope rule from the specification: "own" reaches only the
 // actor's records, "team" also those of teammates, "all" everything.
-func reaches(sc store.Scope, o owner) bool {
+func scopeReaches(sc store.Scope, o recOwner) bool {
 	switch sc {
 	case sA:
 		return true
@@ -130,11 +130,11 @@ func reaches(sc store.Scope, o owner) bool {
 // wantRecordCode is the record rule: a record the actor cannot view is
 // not_found (its existence is not revealed), a visible record the action's
 // scope does not reach is forbidden, anything else is allowed.
-func wantRecordCode(view, act store.Scope, o owner) store.Code {
-	if !reaches(view, o) {
+func wantRecordCode(view, act store.Scope, o recOwner) store.Code {
+	if !scopeReaches(view, o) {
 		return store.CodeNotFound
 	}
-	if !reaches(act, o) {
+	if !scopeReaches(act, o) {
 		return store.CodeForbidden
 	}
 	return ""
@@ -170,6 +170,7 @@ func mustUserInTeam(t *testing.T, s *store.Store, admin *store.Actor, email, rol
 }
 
 func TestStore_RoleMatrix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -210,7 +211,7 @@ func TestStore_RoleMatrix(t *testing.T) {
 			if len(want) != len(store.Entities) {
 				t.Fatalf("expected table has %d entities, store has %d", len(want), len(store.Entities))
 			}
-			owners := map[owner][2]int64{
+			owners := map[recOwner][2]int64{
 				ownedBySelf:     {a.UserID, a.TeamID},
 				ownedByTeammate: {teammate.UserID, teammate.TeamID},
 				ownedByOther:    {other.UserID, other.TeamID},
@@ -229,7 +230,7 @@ func TestStore_RoleMatrix(t *testing.T) {
 					if got := a.Can(e, act); got != (sc != sN) {
 						t.Errorf("%s Can(%s, %s) = %v, want %v", key, e, act, got, sc != sN)
 					}
-					for _, o := range []owner{ownedBySelf, ownedByTeammate, ownedByOther} {
+					for _, o := range []recOwner{ownedBySelf, ownedByTeammate, ownedByOther} {
 						ow := owners[o]
 						wantC := wantRecordCode(row[0], sc, o)
 						if got := store.ErrorCode(a.CheckRecord(e, act, ow[0], ow[1])); got != wantC {
@@ -254,6 +255,41 @@ func TestStore_RoleMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("built-in roles cover each other as expected", func(t *testing.T) {
+		for _, k := range []string{"salesperson", "service_agent", "marketing"} {
+			if !actors["admin"].Permissions.Covers(actors[k].Permissions) {
+				t.Errorf("admin does not cover %s", k)
+			}
+			if actors[k].Permissions.Covers(actors["admin"].Permissions) {
+				t.Errorf("%s covers admin", k)
+			}
+		}
+		// No department role covers another: each grants something the
+		// others lack.
+		for _, a := range []string{"salesperson", "service_agent", "marketing"} {
+			for _, b := range []string{"salesperson", "service_agent", "marketing"} {
+				if a != b && actors[a].Permissions.Covers(actors[b].Permissions) {
+					t.Errorf("%s covers %s", a, b)
+				}
+			}
+		}
+	})
+
+	t.Run("system actor acts through the store", func(t *testing.T) {
+		sys := store.SystemActor()
+		u, err := s.CreateUser(ctx, sys, store.UserInput{Email: "cron@example.com", Name: "Cron", Password: "password-123", RoleKey: "admin"})
+		if err != nil {
+			t.Fatalf("system CreateUser admin: %v", err)
+		}
+		if _, err := s.FindAudit(ctx, sys, store.AuditFilter{}); err != nil {
+			t.Fatalf("system FindAudit: %v", err)
+		}
+		entries, err := s.FindAudit(ctx, admin, store.AuditFilter{Entity: "users", RecordID: u.ID})
+		if err != nil || len(entries) != 1 || entries[0].UserID != 0 {
+			t.Fatalf("audit of a system action = %+v, %v; want one entry without a user", entries, err)
+		}
+	})
+
 	t.Run("nil actor can do nothing", func(t *testing.T) {
 		var a *store.Actor
 		if a.Can(store.EntContacts, store.ActView) || a.Has(store.CapUsers) || a.Sees("home") {
@@ -263,6 +299,7 @@ func TestStore_RoleMatrix(t *testing.T) {
 }
 
 func TestStore_SystemActor(t *testing.T) {
+	t.Parallel()
 	a := store.SystemActor()
 	if !a.System {
 		t.Fatal("SystemActor is not marked System")
@@ -289,24 +326,10 @@ func TestStore_SystemActor(t *testing.T) {
 			}
 		}
 	}
-	// It can also do everything through the store.
-	ctx := context.Background()
-	s := mustOpenStore(t)
-	admin := mustSetup(t, s)
-	u, err := s.CreateUser(ctx, store.SystemActor(), store.UserInput{Email: "cron@example.com", Name: "Cron", Password: "password-123", RoleKey: "admin"})
-	if err != nil {
-		t.Fatalf("system CreateUser admin: %v", err)
-	}
-	if _, err := s.FindAudit(ctx, store.SystemActor(), store.AuditFilter{}); err != nil {
-		t.Fatalf("system FindAudit: %v", err)
-	}
-	entries, err := s.FindAudit(ctx, admin, store.AuditFilter{Entity: "users", RecordID: u.ID})
-	if err != nil || len(entries) != 1 || entries[0].UserID != 0 {
-		t.Fatalf("audit of a system action = %+v, %v; want one entry without a user", entries, err)
-	}
 }
 
 func TestStore_PermissionsCovers(t *testing.T) {
+	t.Parallel()
 	perms := func(caps []store.Capability, ents map[store.Entity]map[store.Action]store.Scope) store.Permissions {
 		return store.Permissions{Entities: ents, Capabilities: caps}
 	}
@@ -339,109 +362,4 @@ func TestStore_PermissionsCovers(t *testing.T) {
 			}
 		})
 	}
-	t.Run("built-in roles", func(t *testing.T) {
-		ctx := context.Background()
-		s := mustOpenStore(t)
-		admin := mustSetup(t, s)
-		roles, err := s.FindRoles(ctx, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byKey := map[string]store.Permissions{}
-		for _, r := range roles {
-			byKey[r.Key] = r.Permissions
-		}
-		for _, k := range []string{"salesperson", "service_agent", "marketing"} {
-			if !byKey["admin"].Covers(byKey[k]) {
-				t.Errorf("admin does not cover %s", k)
-			}
-			if byKey[k].Covers(byKey["admin"]) {
-				t.Errorf("%s covers admin", k)
-			}
-		}
-		// Neither department role covers another: each grants something the
-		// others lack.
-		for _, a := range []string{"salesperson", "service_agent", "marketing"} {
-			for _, b := range []string{"salesperson", "service_agent", "marketing"} {
-				if a != b && byKey[a].Covers(byKey[b]) {
-					t.Errorf("%s covers %s", a, b)
-				}
-			}
-		}
-	})
-}
-
-func TestStore_TeamScope(t *testing.T) {
-	ctx := context.Background()
-	s := mustOpenStore(t)
-	admin := mustSetup(t, s)
-	if _, err := s.CreateRole(ctx, admin, store.RoleInput{
-		Key: "team_lead", Name: "Team lead",
-		Permissions: store.Permissions{Entities: map[store.Entity]map[store.Action]store.Scope{
-			store.EntLeads: {store.ActView: sT, store.ActEdit: sT, store.ActDelete: sO},
-		}},
-		Sections: []store.Section{"home", "leads"},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	red := mustTeam(t, s, admin, "Vermell")
-	blue := mustTeam(t, s, admin, "Blau")
-	lead := mustUserInTeam(t, s, admin, "lead@example.com", "team_lead", red.ID)
-	mate := mustUserInTeam(t, s, admin, "mate@example.com", "salesperson", red.ID)
-	stranger := mustUserInTeam(t, s, admin, "stranger@example.com", "salesperson", blue.ID)
-	loner := mustUserInTeam(t, s, admin, "loner@example.com", "team_lead", 0)
-	teamless := mustUserInTeam(t, s, admin, "teamless@example.com", "salesperson", 0)
-
-	tests := []struct {
-		name      string
-		a         *store.Actor
-		act       store.Action
-		ownerID   int64
-		ownerTeam int64
-		want      store.Code
-	}{
-		{"own record", lead, store.ActEdit, lead.UserID, red.ID, ""},
-		{"teammate's record is in scope", lead, store.ActView, mate.UserID, red.ID, ""},
-		{"teammate's record can be edited", lead, store.ActEdit, mate.UserID, red.ID, ""},
-		{"own-scope action on a teammate's record", lead, store.ActDelete, mate.UserID, red.ID, store.CodeForbidden},
-		{"own-scope action on an own record", lead, store.ActDelete, lead.UserID, red.ID, ""},
-		{"action not granted", lead, store.ActExport, lead.UserID, red.ID, store.CodeForbidden},
-		{"other team's record is not revealed", lead, store.ActView, stranger.UserID, blue.ID, store.CodeNotFound},
-		{"other team's record cannot be edited", lead, store.ActEdit, stranger.UserID, blue.ID, store.CodeNotFound},
-		{"teamless owner is not a teammate", lead, store.ActView, teamless.UserID, 0, store.CodeNotFound},
-		{"without a team: own record", loner, store.ActEdit, loner.UserID, 0, ""},
-		{"without a team: other teamless user is not a teammate", loner, store.ActView, teamless.UserID, 0, store.CodeNotFound},
-		{"without a team: a team's record", loner, store.ActView, mate.UserID, red.ID, store.CodeNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := store.ErrorCode(tt.a.CheckRecord(store.EntLeads, tt.act, tt.ownerID, tt.ownerTeam)); got != tt.want {
-				t.Fatalf("CheckRecord = %q, want %q", got, tt.want)
-			}
-		})
-	}
-	t.Run("leaving the team falls back to own", func(t *testing.T) {
-		none := int64(0)
-		if _, err := s.UpdateUser(ctx, admin, lead.UserID, store.UserUpdate{TeamID: &none}); err != nil {
-			t.Fatal(err)
-		}
-		a, err := s.ActorFor(ctx, lead.UserID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantCode(t, a.CheckRecord(store.EntLeads, store.ActView, mate.UserID, red.ID), store.CodeNotFound)
-		wantCode(t, a.CheckRecord(store.EntLeads, store.ActView, a.UserID, 0), "")
-	})
-	t.Run("deleting the team falls back to own", func(t *testing.T) {
-		if err := s.DeleteTeam(ctx, admin, blue.ID); err != nil {
-			t.Fatal(err)
-		}
-		a, err := s.ActorFor(ctx, stranger.UserID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.TeamID != 0 {
-			t.Fatalf("team of a member of a deleted team = %d, want 0", a.TeamID)
-		}
-	})
 }

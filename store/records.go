@@ -64,6 +64,15 @@ type Input struct {
 	// Version, when not zero, must match the stored version (optimistic
 	// concurrency: a record changed since it was loaded is not overwritten).
 	Version int64
+	// StageHistory, on creating an opportunity migrated from elsewhere,
+	// gives its past stage changes (oldest first); default: its stage now.
+	StageHistory []StageChange
+}
+
+// StageChange is one step of an opportunity's way through the pipeline.
+type StageChange struct {
+	Stage string
+	At    time.Time
 }
 
 func (d *EntityDef) selectSQL() string {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sort"
 			"strings"
 	"time"
 )
@@ -41,7 +42,7 @@ func (d *EntityDef) applyInput(in map[string]any, vals map[string]any, fe fieldE
 }
 
 // defaults are the values a new record starts with.
-func (s *Store) defaults(ctx context.Context, q querier, d *EntityDef) map[string]any {
+func (s *Store) defaults(ctx context.Context, q querier, d *EntityDef, c *loadCache) map[string]any {
 	vals := make(map[string]any, len(d.Fields))
 	for _, f := range d.Fields {
 		vals[f.Key] = zeroOf(f.Kind)
@@ -53,7 +54,14 @@ func (s *Store) defaults(ctx context.Context, q querier, d *EntityDef) map[strin
 		vals["stage"] = "reception"
 		vals["forecast_category"] = "pipeline"
 		cur := "EUR"
-		q.QueryRowContext(ctx, `SELECT currency FROM company WHERE id = 1`).Scan(&cur)
+		if c != nil && c.currency != "" {
+			cur = c.currency
+		} else {
+			q.QueryRowContext(ctx, `SELECT currency FROM company WHERE id = 1`).Scan(&cur)
+			if c != nil {
+				c.currency = cur
+			}
+		}
 		vals["currency"] = cur
 	case EntTasks:
 		vals["status"] = "open"
@@ -145,6 +153,45 @@ func (s *Store) checkLinks(ctx context.Context, q querier, a *Actor, d *EntityDe
 		}
 	}
 	return nil
+}
+
+// loadCache remembers, during a bulk load by the system actor, owners and
+// linked records already checked, so each is looked up once.
+type loadCache struct {
+	owners   map[int64]bool
+	known    map[Entity]map[int64]bool
+	currency string
+}
+
+func newLoadCache() *loadCache {
+	return &loadCache{owners: map[int64]bool{}, known: map[Entity]map[int64]bool{}}
+}
+
+// remember marks a record created by the load as a valid link target.
+func (c *loadCache) remember(e Entity, id int64) {
+	if c.known[e] == nil {
+		c.known[e] = map[int64]bool{}
+	}
+	c.known[e][id] = true
+}
+
+// checkLinksCached is checkLinks that skips links the cache vouches for.
+func (s *Store) checkLinksCached(ctx context.Context, q querier, a *Actor, d *EntityDef, vals map[string]any, fe fieldErrors, c *loadCache) error {
+	if c == nil || !a.System {
+		return s.checkLinks(ctx, q, a, d, vals, nil, fe)
+	}
+	changed := map[string]bool{}
+	for _, f := range d.Fields {
+		if f.Kind == KRef {
+			if id, _ := vals[f.Key].(int64); id != 0 && !c.known[f.Ref][id] {
+				changed[f.Key] = true
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return s.checkLinks(ctx, q, a, d, vals, changed, fe)
 }
 
 // derived computes the sort, e-mail, tax id and phone keys stored beside
@@ -296,17 +343,48 @@ func (s *Store) CreateRecord(ctx context.Context, a *Actor, e Entity, in Input) 
 // createRecord is CreateRecord inside the caller's transaction, for lead
 // conversion and imports.
 func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, in Input) (int64, error) {
+	now := s.now()
+	row, err := s.prepareCreate(ctx, tx, a, d, in, now, nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, row.sql, row.args...)
+	if err != nil {
+		return 0, err
+	}
+	id, _ := res.LastInsertId()
+	if err := s.afterCreate(ctx, tx, a, d, id, in, row, nil); err != nil {
+		return 0, err
+	}
+	if d.Searchable {
+		if err := s.indexRecord(ctx, tx, d, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, s.audit(ctx, tx, a, "create", string(d.Entity), id, nil)
+}
+
+// insertRow is a validated new record, ready to insert. Its column order
+// is the same for every record of a type, so bulk loads reuse one prepared
+// statement.
+type insertRow struct {
+	sql     string
+	args    []any
+	vals    map[string]any
+	created time.Time
+}
+
+// prepareCreate validates an input for a new record and builds its INSERT.
+func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *EntityDef, in Input, now time.Time, c *loadCache) (*insertRow, error) {
 	fe := fieldErrors{}
-	vals := s.defaults(ctx, tx, d)
+	vals := s.defaults(ctx, q, d, c)
 	explicit := map[string]bool{}
 	for k := range in.Values {
 		explicit[k] = true
 	}
 	ownerSet, owner := d.applyInput(in.Values, vals, fe)
-	if len(in.Custom) > 0 {
-		for k := range in.Custom {
-			fe.add("custom."+k, "error.unknown_field")
-		}
+	for k := range in.Custom {
+		fe.add("custom."+k, "error.unknown_field")
 	}
 	if !ownerSet || owner == 0 {
 		owner = a.UserID
@@ -315,79 +393,119 @@ func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		fe.add("status", "error.convert_instead")
 	}
 	d.validateRecord(vals, fe)
-	if err := s.checkLinks(ctx, tx, a, d, vals, nil, fe); err != nil {
-		return 0, err
+	if err := s.checkLinksCached(ctx, q, a, d, vals, fe, c); err != nil {
+		return nil, err
 	}
 	if err := fe.err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if owner == 0 {
-		return 0, errInvalid(map[string]string{d.OwnerKey: "error.required"})
+		return nil, errInvalid(map[string]string{d.OwnerKey: "error.required"})
 	}
-	if err := s.checkOwner(ctx, tx, a, d.Entity, ActCreate, owner); err != nil {
-		return 0, err
+	if c == nil || !c.owners[owner] {
+		if err := s.checkOwner(ctx, q, a, d.Entity, ActCreate, owner); err != nil {
+			return nil, err
+		}
+		if c != nil && a.System {
+			c.owners[owner] = true
+		}
 	}
-	if err := s.inheritLinks(ctx, tx, d, vals); err != nil {
-		return 0, err
+	if err := s.inheritLinks(ctx, q, d, vals); err != nil {
+		return nil, err
 	}
-	now := s.now()
 	created := now
 	if !in.CreatedAt.IsZero() {
 		if !a.Has(CapImport) && !a.System {
-			return 0, errInvalid(map[string]string{"created_at": "error.read_only"})
+			return nil, errInvalid(map[string]string{"created_at": "error.read_only"})
 		}
 		created = in.CreatedAt
 	}
 	extra := map[string]any{}
-	s.lifecycle(d, nil, vals, explicit, now, extra)
+	s.lifecycle(d, nil, vals, explicit, created, extra)
 	cols := []string{"owner_id", "custom", "created_by", "updated_by", "created_at", "updated_at"}
-	args := []any{owner, "{}", a.auditUser(), a.auditUser(), ms(created), ms(now)}
+	updated := now
+	if created.After(now) {
+		updated = created
+	}
+	args := []any{owner, "{}", a.auditUser(), a.auditUser(), ms(created), ms(updated)}
 	for _, f := range d.Fields {
 		cols = append(cols, f.column())
-		args = append(args, toDB(f, vals[f.Key]))
+		if v, ok := extra[f.Key]; ok {
+			args = append(args, v)
+		} else {
+			args = append(args, toDB(f, vals[f.Key]))
+		}
 	}
-	for k, v := range d.derived(vals) {
+	der := d.derived(vals)
+	for _, k := range sortedKeys(der) {
 		cols = append(cols, k)
-		args = append(args, v)
+		args = append(args, der[k])
 	}
-	for k, v := range extra {
+	for _, k := range sortedKeys(extra) {
 		if _, isField := d.Field(k); isField {
-			for i, c := range cols {
-				if c == k {
-					args[i] = v
-				}
-			}
 			continue
 		}
 		cols = append(cols, k)
-		args = append(args, v)
+		args = append(args, extra[k])
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO "+d.Table+" ("+strings.Join(cols, ", ")+") VALUES ("+strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",")+")", args...)
-	if err != nil {
-		return 0, err
-	}
-	id, _ := res.LastInsertId()
+	return &insertRow{
+		sql:  "INSERT INTO " + d.Table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")",
+		args: args, vals: vals, created: created,
+	}, nil
+}
+
+// afterCreate writes what belongs to a new record besides its row: the
+// first stage history entries, contact roles and tags.
+func (s *Store) afterCreate(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, id int64, in Input, row *insertRow, tagIDs map[string]int64) error {
 	if d.Entity == EntOpportunities {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO stage_history (opportunity_id, from_stage, to_stage, at, user_id) VALUES (?, '', ?, ?, ?)`, id, vals["stage"], ms(now), a.auditUser()); err != nil {
-			return 0, err
+		if len(in.StageHistory) == 0 {
+			in.StageHistory = []StageChange{{Stage: row.vals["stage"].(string), At: row.created}}
+		}
+		prev := ""
+		for _, sc := range in.StageHistory {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO stage_history (opportunity_id, from_stage, to_stage, at, user_id) VALUES (?, ?, ?, ?, ?)`, id, prev, sc.Stage, ms(sc.At), a.auditUser()); err != nil {
+				return err
+			}
+			prev = sc.Stage
 		}
 		if in.ContactRoles != nil {
 			if err := s.setContactRoles(ctx, tx, a, id, *in.ContactRoles); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
 	if d.Tagged && in.Tags != nil {
-		if _, err := s.setTags(ctx, tx, d.Entity, id, *in.Tags); err != nil {
-			return 0, err
+		if tagIDs == nil {
+			_, err := s.setTags(ctx, tx, d.Entity, id, *in.Tags)
+			return err
+		}
+		for _, t := range normTags(*in.Tags) {
+			if k := validTag(t); k != "" {
+				return errInvalid(map[string]string{"tags": k})
+			}
+			tid, ok := tagIDs[strings.ToLower(t)]
+			if !ok {
+				var err error
+				if tid, err = s.tagID(ctx, tx, t); err != nil {
+					return err
+				}
+				tagIDs[strings.ToLower(t)] = tid
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO record_tags (entity, record_id, tag_id) VALUES (?, ?, ?)`, string(d.Entity), id, tid); err != nil {
+				return err
+			}
 		}
 	}
-	if d.Searchable {
-		if err := s.indexRecord(ctx, tx, d, id); err != nil {
-			return 0, err
-		}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	return id, s.audit(ctx, tx, a, "create", string(d.Entity), id, nil)
+	sort.Strings(out)
+	return out
 }
 
 // UpdateRecord applies a partial change: only keys present in the input

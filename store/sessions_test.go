@@ -69,6 +69,7 @@ func fileContains(t *testing.T, path string, needle []byte) bool {
 }
 
 func TestStore_Sessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	s := mustOpenStoreOpts(t, store.Options{Now: clock.Now, IdleTimeout: testIdle, AbsoluteTimeout: testAbsolute})
@@ -307,6 +308,7 @@ func sha256Of(v string) []byte {
 }
 
 func TestStore_Tokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	s := mustOpenStoreOpts(t, store.Options{Now: clock.Now})

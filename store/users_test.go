@@ -101,6 +101,7 @@ func limitedRoles(t *testing.T, s *store.Store, admin *store.Actor) {
 }
 
 func TestStore_CreateUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -240,6 +241,7 @@ func TestStore_CreateUser(t *testing.T) {
 }
 
 func TestStore_UpdateUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -463,6 +465,7 @@ func TestStore_UpdateUser(t *testing.T) {
 }
 
 func TestStore_PrivilegeEscalation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -471,7 +474,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 	rolemgr := mustUser(t, s, admin, "roles@example.com", "rolemgr")
 	viewer := mustUser(t, s, admin, "viewer@example.com", "viewer")
 	sales := mustUser(t, s, admin, "sales@example.com", "salesperson")
-	roleID := func(key string) int64 {
+	roleID := func(t *testing.T, key string) int64 {
 		t.Helper()
 		for _, r := range rolesSnapshot(t, s) {
 			if r.Key == key {
@@ -614,7 +617,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 		t.Run("cannot edit or delete a role holding more", func(t *testing.T) {
 			for _, key := range []string{"admin", "salesperson", "hr"} {
 				refused(t, store.CodeForbidden, "error.higher_role", func() error {
-					_, err := s.UpdateRole(ctx, rolemgr, roleID(key), store.RoleInput{Name: "Mine now"})
+					_, err := s.UpdateRole(ctx, rolemgr, roleID(t, key), store.RoleInput{Name: "Mine now"})
 					return err
 				})
 			}
@@ -625,7 +628,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 		})
 		t.Run("cannot edit its own role", func(t *testing.T) {
 			refused(t, store.CodeForbidden, "error.own_role", func() error {
-				_, err := s.UpdateRole(ctx, rolemgr, roleID("rolemgr"), store.RoleInput{Name: "Role manager"})
+				_, err := s.UpdateRole(ctx, rolemgr, roleID(t, "rolemgr"), store.RoleInput{Name: "Role manager"})
 				return err
 			})
 		})
@@ -644,7 +647,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 	t.Run("the admin role's permissions cannot be reduced", func(t *testing.T) {
 		// The admin cannot edit their own role at all …
 		refused(t, store.CodeForbidden, "error.own_role", func() error {
-			_, err := s.UpdateRole(ctx, admin, roleID("admin"), store.RoleInput{Name: "Administrator"})
+			_, err := s.UpdateRole(ctx, admin, roleID(t, "admin"), store.RoleInput{Name: "Administrator"})
 			return err
 		})
 		// … and whoever can (the system, another all-powerful role) may
@@ -653,7 +656,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 		mustRole(t, s, admin, store.RoleInput{Key: "super", Name: "Super", Permissions: all, Sections: store.Sections})
 		super := mustUser(t, s, admin, "super@example.com", "super")
 		for _, a := range []*store.Actor{store.SystemActor(), super} {
-			r, err := s.UpdateRole(ctx, a, roleID("admin"), store.RoleInput{Name: "Boss",
+			r, err := s.UpdateRole(ctx, a, roleID(t, "admin"), store.RoleInput{Name: "Boss",
 				Permissions: store.Permissions{Entities: map[store.Entity]map[store.Action]store.Scope{store.EntContacts: {store.ActView: store.ScopeOwn}}},
 				Sections:    []store.Section{"home"}})
 			if err != nil {
@@ -713,6 +716,7 @@ func TestStore_PrivilegeEscalation(t *testing.T) {
 }
 
 func TestStore_SetPassword(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -809,6 +813,7 @@ func TestStore_SetPassword(t *testing.T) {
 }
 
 func TestStore_Authenticate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	s := mustOpenStoreOpts(t, store.Options{Now: clock.Now})
@@ -868,6 +873,7 @@ func TestStore_Authenticate(t *testing.T) {
 }
 
 func TestStore_UserAudit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -929,6 +935,7 @@ func TestStore_UserAudit(t *testing.T) {
 }
 
 func TestStore_CreateRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -1015,6 +1022,7 @@ func TestStore_CreateRole(t *testing.T) {
 }
 
 func TestStore_UpdateRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -1071,6 +1079,7 @@ func TestStore_UpdateRole(t *testing.T) {
 }
 
 func TestStore_DeleteRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
@@ -1120,6 +1129,7 @@ func TestStore_DeleteRole(t *testing.T) {
 }
 
 func TestStore_Teams(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
