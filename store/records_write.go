@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sort"
-			"strings"
+	"strings"
 	"time"
 )
 
@@ -813,4 +813,3 @@ func (s *Store) PurgeRecord(ctx context.Context, a *Actor, e Entity, id int64) e
 		return s.audit(ctx, tx, a, "purge", string(d.Entity), id, map[string]any{"title": cur.Title})
 	})
 }
-

@@ -510,19 +510,19 @@ type relatedList struct {
 
 // showData feeds the record page.
 type showData struct {
-	Entity     store.Entity
-	Record     *store.Record
-	Fields     []showField
-	Related    []relatedList
-	Timeline   []timelineRow
-	CanEdit    bool
-	CanDelete  bool
-	CanConvert bool
+	Entity        store.Entity
+	Record        *store.Record
+	Fields        []showField
+	Related       []relatedList
+	Timeline      []timelineRow
+	CanEdit       bool
+	CanDelete     bool
+	CanConvert    bool
 	ActivityTypes []option
-	Outcomes   []option
-	LinkKey    string
-	OwnerKey   string
-	Roles      []cell
+	Outcomes      []option
+	LinkKey       string
+	OwnerKey      string
+	Roles         []cell
 }
 
 type showField struct {

@@ -14,10 +14,10 @@ import (
 // e edit own record, d delete own record.
 func TestAPI_RoleMatrix(t *testing.T) {
 	expected := map[string]map[store.Entity]string{
-		"admin": {"accounts": "vced", "contacts": "vced", "leads": "vced", "opportunities": "vced", "activities": "vced", "tasks": "vced", "cases": "vced"},
-		"salesperson": {"accounts": "vce", "contacts": "vce", "leads": "vce", "opportunities": "vce", "activities": "vce", "tasks": "vce", "cases": ""},
+		"admin":         {"accounts": "vced", "contacts": "vced", "leads": "vced", "opportunities": "vced", "activities": "vced", "tasks": "vced", "cases": "vced"},
+		"salesperson":   {"accounts": "vce", "contacts": "vce", "leads": "vce", "opportunities": "vce", "activities": "vce", "tasks": "vce", "cases": ""},
 		"service_agent": {"accounts": "v", "contacts": "v", "leads": "", "opportunities": "", "activities": "vce", "tasks": "vce", "cases": "vce"},
-		"marketing": {"accounts": "", "contacts": "v", "leads": "vce", "opportunities": "", "activities": "", "tasks": "", "cases": ""},
+		"marketing":     {"accounts": "", "contacts": "v", "leads": "vce", "opportunities": "", "activities": "", "tasks": "", "cases": ""},
 	}
 	bodies := map[store.Entity]map[string]any{
 		"accounts":      {"name": "Empresa ABC"},
