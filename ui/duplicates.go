@@ -9,6 +9,12 @@ import (
 // mergeableEntities are the record types the duplicates page covers.
 var mergeableEntities = []store.Entity{store.EntContacts, store.EntAccounts, store.EntLeads}
 
+// dupReasons maps why records look alike to the message saying so.
+var dupReasons = map[string]string{
+	"email": "duplicates.reason_email", "phone": "duplicates.reason_phone",
+	"name": "duplicates.reason_name", "tax_id": "duplicates.reason_tax_id",
+}
+
 // dupData feeds the duplicates page.
 type dupData struct {
 	Entity   store.Entity
@@ -57,7 +63,7 @@ func (s *Server) duplicates(w http.ResponseWriter, r *http.Request) {
 		d.Entities = append(d.Entities, option{Value: string(m), Label: p.T("entity." + string(m)), Selected: m == e})
 	}
 	for _, g := range groups {
-		dg := dupGroup{Reason: "duplicates.reason_" + g.Reason, Value: g.Value}
+		dg := dupGroup{Reason: dupReasons[g.Reason], Value: g.Value}
 		for _, rec := range g.Records {
 			dg.Rows = append(dg.Rows, listRow{ID: rec.ID, Href: recordPath(e, rec.ID), Title: rec.Title, Owner: rec.OwnerName})
 		}
@@ -106,7 +112,7 @@ func (s *Server) mergeForm(w http.ResponseWriter, r *http.Request) {
 		if kv == dv {
 			continue
 		}
-		md.Rows = append(md.Rows, mergeRow{Key: f.Key, Label: fieldLabel(f.Key), KeepVal: kv, DropVal: dv})
+		md.Rows = append(md.Rows, mergeRow{Key: f.Key, Label: fieldLabelFor(e, f.Key), KeepVal: kv, DropVal: dv})
 	}
 	p.Data = md
 	s.render(w, r, http.StatusOK, "merge", p)

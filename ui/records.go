@@ -157,7 +157,7 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 			f.Eq[fl.Key] = v
 		}
 		if fl.Kind == store.KSelect {
-			data.Filters = append(data.Filters, filterField{Key: fl.Key, Label: fieldLabel(fl.Key), Options: p.optionsFor(fl.Picklist, q.Get(fl.Key), true)})
+			data.Filters = append(data.Filters, filterField{Key: fl.Key, Label: fieldLabelFor(e, fl.Key), Options: p.optionsFor(fl.Picklist, q.Get(fl.Key), true)})
 		}
 	}
 	recs, next, err := s.st.FindRecords(r.Context(), a, e, f)
@@ -188,7 +188,7 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 		if !fl.List {
 			continue
 		}
-		c := column{Key: fl.Key, Label: fieldLabel(fl.Key)}
+		c := column{Key: fl.Key, Label: fieldLabelFor(e, fl.Key)}
 		sortKey := fl.Key
 		if (e == store.EntContacts || e == store.EntLeads) && fl.Key == "last_name" {
 			sortKey = "name"
@@ -304,7 +304,7 @@ func (s *Server) buildForm(r *http.Request, p *page, e store.Entity, rec *store.
 		if f.ReadOnly {
 			continue
 		}
-		ff := formField{Key: f.Key, Label: fieldLabel(f.Key), Kind: f.Kind, Required: f.Required, Error: p.Errors[f.Key], Ref: f.Ref, Wide: f.Kind == store.KLongText}
+		ff := formField{Key: f.Key, Label: fieldLabelFor(e, f.Key), Kind: f.Kind, Required: f.Required, Error: p.Errors[f.Key], Ref: f.Ref, Wide: f.Kind == store.KLongText}
 		switch {
 		case submitted != nil:
 			ff.Value = submitted.Get(f.Key)
@@ -557,7 +557,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		if c.Text == "" && f.Kind != store.KMoney {
 			continue
 		}
-		sd.Fields = append(sd.Fields, showField{Label: fieldLabel(f.Key), Value: c, Wide: f.Kind == store.KLongText})
+		sd.Fields = append(sd.Fields, showField{Label: fieldLabelFor(e, f.Key), Value: c, Wide: f.Kind == store.KLongText})
 	}
 	for _, cr := range rec.ContactRoles {
 		name := cr.ContactName
@@ -638,7 +638,11 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		case "stage_change":
 			tr.Title = p.T("timeline.stage_change", "From", p.T(optionLabel("stage", it.Old)), "To", p.T(optionLabel("stage", it.New)))
 		case "field_change":
-			tr.Title = p.T("timeline.field_change", "Field", p.T(fieldLabel(it.Field)))
+			if it.Field == "merged" {
+				tr.Title = p.T("timeline.merged", "Name", it.Old)
+				break
+			}
+			tr.Title = p.T("timeline.field_change", "Field", p.T(fieldLabelFor(e, it.Field)))
 			tr.Detail = p.historyValue(e, it.Field, it.Old) + " → " + p.historyValue(e, it.Field, it.New)
 		case "created":
 			tr.Title = p.T("timeline.created")

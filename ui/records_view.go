@@ -22,6 +22,20 @@ func recordPath(e store.Entity, id int64) string { return "/" + string(e) + "/" 
 // fieldLabel is the i18n key of a field's label.
 func fieldLabel(key string) string { return "field." + key }
 
+// labelOverrides give a field its own label where the shared one would
+// mislead: a task's title is not a contact's position.
+var labelOverrides = map[store.Entity]map[string]string{
+	store.EntTasks: {"title": "field.task_title"},
+}
+
+// fieldLabelFor is the i18n key of a field's label on one record type.
+func fieldLabelFor(e store.Entity, key string) string {
+	if k, ok := labelOverrides[e][key]; ok {
+		return k
+	}
+	return fieldLabel(key)
+}
+
 // optionLabel is the i18n key of a picklist option.
 func optionLabel(picklist, key string) string { return "opt." + picklist + "." + key }
 
