@@ -42,10 +42,13 @@ type option struct {
 	Selected     bool
 }
 
-// filterField is a select filter above a list.
+// filterField is a filter above a list: a select of options, a record
+// picker (Ref), or a text input.
 type filterField struct {
 	Key, Label string
 	Options    []option
+	Ref        store.Entity
+	Value      string
 }
 
 // listData feeds the generic list page.
@@ -156,9 +159,23 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(fl.Key); v != "" {
 			f.Eq[fl.Key] = v
 		}
-		if fl.Kind == store.KSelect {
-			data.Filters = append(data.Filters, filterField{Key: fl.Key, Label: fieldLabelFor(e, fl.Key), Options: p.optionsFor(fl.Picklist, q.Get(fl.Key), true)})
+		ff := filterField{Key: fl.Key, Label: fieldLabelFor(e, fl.Key), Value: q.Get(fl.Key)}
+		switch fl.Kind {
+		case store.KSelect:
+			ff.Options = p.optionsFor(fl.Picklist, q.Get(fl.Key), true)
+		case store.KRef:
+			if !a.Can(fl.Ref, store.ActView) || (e == store.EntActivities || e == store.EntTasks) && fl.Key != "account_id" && fl.Key != "contact_id" {
+				continue
+			}
+			ff.Ref = fl.Ref
+			ff.Options = []option{{Value: "", Label: p.T("common.any")}}
+			if id := parseInt64(q.Get(fl.Key)); id != 0 {
+				if rec, err := s.st.FindRecord(r.Context(), a, fl.Ref, id); err == nil {
+					ff.Options = append(ff.Options, option{Value: itoa(id), Label: rec.Title, Selected: true})
+				}
+			}
 		}
+		data.Filters = append(data.Filters, ff)
 	}
 	recs, next, err := s.st.FindRecords(r.Context(), a, e, f)
 	if err != nil {
