@@ -143,3 +143,44 @@ func parseID(s string) int64 {
 	}
 	return n
 }
+
+// TestUI_Duplicates merges two contacts from the duplicates page and undoes it.
+func TestUI_Duplicates(t *testing.T) {
+	ctx := context.Background()
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	keep := createByForm(t, b, "contacts", url.Values{"first_name": {"Laura"}, "last_name": {"García"}, "email": {"laura@abc.com"}})
+	drop := createByForm(t, b, "contacts", url.Values{"first_name": {"Laura"}, "last_name": {"Garcia"}, "email": {"laura@abc.com"}, "title": {"Gerent"}, "confirm_duplicates": {"1"}})
+	code, body := b.get("/duplicates?entity=contacts")
+	if code != 200 || !strings.Contains(body, "/duplicates/merge?entity=contacts&amp;keep="+keep+"&amp;drop="+drop) {
+		t.Fatalf("duplicates page: %d", code)
+	}
+	if code, body = b.get("/duplicates/merge?entity=contacts&keep=" + keep + "&drop=" + drop); code != 200 || !strings.Contains(body, `name="take_title"`) {
+		t.Fatalf("merge page: %d", code)
+	}
+	if resp := b.post("/duplicates/merge", url.Values{"entity": {"contacts"}, "keep": {keep}, "drop": {drop}, "take_title": {"drop"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("merge = %d", resp.StatusCode)
+	}
+	r, _ := e.st.FindRecord(ctx, admin, store.EntContacts, parseID(keep))
+	if r.Str("title") != "Gerent" {
+		t.Errorf("title not taken: %q", r.Str("title"))
+	}
+	if code, _ := b.get("/contacts/" + drop); code != 404 {
+		t.Errorf("merged contact still live: %d", code)
+	}
+	merges, _ := e.st.FindMerges(ctx, admin, store.EntContacts)
+	if resp := b.post("/duplicates/merges/"+itoa(merges[0].ID)+"/undo", url.Values{"entity": {"contacts"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("undo = %d", resp.StatusCode)
+	}
+	if code, _ := b.get("/contacts/" + drop); code != 200 {
+		t.Errorf("unmerged contact: %d", code)
+	}
+	sb := e.newBrowser()
+	e.mustUser(admin, "sp@example.com", "salesperson")
+	sb.login("sp@example.com", "password-123")
+	if code, _ := sb.get("/duplicates?entity=contacts"); code != http.StatusForbidden {
+		t.Errorf("salesperson duplicates page: %d", code)
+	}
+}
