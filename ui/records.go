@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -581,7 +582,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		if name == "" {
 			name = p.T("common.hidden_record")
 		}
-		sd.Roles = append(sd.Roles, cell{Text: name + " · " + p.T(optionLabel("contact_role", cr.Role)), Href: recordPath(store.EntContacts, cr.ContactID)})
+		sd.Roles = append(sd.Roles, cell{Text: name + " · " + p.T(optionLabel("contact_role", cr.Role)), Href: template.URL(recordPath(store.EntContacts, cr.ContactID))})
 	}
 	// Linked records, each list filtered by the reader's own scope.
 	addRelated := func(target store.Entity, key string, f store.Filter) {

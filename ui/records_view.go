@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -10,9 +11,12 @@ import (
 )
 
 // cell is a value prepared for display: text, and a link when it has one.
+// Href is built only by showValue from checked parts (record paths, http(s)
+// addresses, validated e-mails, phone digits), so it is marked safe for
+// html/template, which would otherwise blank tel: links.
 type cell struct {
 	Text string
-	Href string
+	Href template.URL
 	Code string // option key, for badges
 }
 
@@ -58,7 +62,7 @@ func (p *page) showValue(r *store.Record, f store.Field) cell {
 		if !ok {
 			return cell{Text: p.T("common.hidden_record")}
 		}
-		return cell{Text: t, Href: recordPath(f.Ref, id)}
+		return cell{Text: t, Href: template.URL(recordPath(f.Ref, id))}
 	case store.KDateTime:
 		t, _ := v.(time.Time)
 		return cell{Text: p.DateTime(t)}
@@ -88,25 +92,25 @@ func (p *page) showValue(r *store.Record, f store.Field) cell {
 		if s == "" {
 			return cell{}
 		}
-		return cell{Text: s, Href: "mailto:" + s}
+		return cell{Text: s, Href: template.URL("mailto:" + url.PathEscape(s))}
 	case store.KPhone:
 		s, _ := v.(string)
 		if s == "" {
 			return cell{}
 		}
-		return cell{Text: s, Href: "tel:" + strings.Map(func(r rune) rune {
+		return cell{Text: s, Href: template.URL("tel:" + strings.Map(func(r rune) rune {
 			if (r >= '0' && r <= '9') || r == '+' {
 				return r
 			}
 			return -1
-		}, s)}
+		}, s))}
 	case store.KURL:
 		s, _ := v.(string)
 		if s == "" {
 			return cell{}
 		}
 		if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-			return cell{Text: s, Href: s}
+			return cell{Text: s, Href: template.URL(u.String())}
 		}
 		return cell{Text: s}
 	}
