@@ -25,6 +25,9 @@ func (s *Server) routes() http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/static/{file:.+}", s.static).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.static.url("favicon.svg"), http.StatusMovedPermanently)
+	}).Methods(http.MethodGet, http.MethodHead)
 
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(s.apiAuth)
