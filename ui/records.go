@@ -76,12 +76,28 @@ type listData struct {
 	Dates     map[string]string
 }
 
-// optionsFor lists a picklist's options for a select, marking the current.
+// optionsFor lists a picklist's options for a select, marking the current;
+// withEmpty adds a first "any" choice (for filters).
 func (p *page) optionsFor(picklist, current string, withEmpty bool) []option {
 	var out []option
 	if withEmpty {
 		out = append(out, option{Value: "", Label: p.T("common.any"), Selected: current == ""})
 	}
+	return append(out, p.choices(picklist, current)...)
+}
+
+// formOptions lists a picklist's options for a form's select; an optional
+// field starts with an empty "—" choice.
+func (p *page) formOptions(picklist, current string, required bool) []option {
+	var out []option
+	if !required {
+		out = append(out, option{Value: "", Label: "—", Selected: current == ""})
+	}
+	return append(out, p.choices(picklist, current)...)
+}
+
+func (p *page) choices(picklist, current string) []option {
+	var out []option
 	for _, o := range store.Picklist(picklist) {
 		out = append(out, option{Value: o.Key, Label: p.T(optionLabel(picklist, o.Key)), Selected: o.Key == current})
 	}
@@ -340,7 +356,7 @@ func (s *Server) buildForm(r *http.Request, p *page, e store.Entity, rec *store.
 			if cur == "" && rec == nil && submitted == nil {
 				cur = defaultOption(e, f.Key)
 			}
-			ff.Options = p.optionsFor(f.Picklist, cur, !f.Required)
+			ff.Options = p.formOptions(f.Picklist, cur, f.Required)
 		case store.KRef:
 			if id := parseInt64(ff.Value); id != 0 {
 				if t, err := s.st.FindRecord(r.Context(), a, f.Ref, id); err == nil {
@@ -669,7 +685,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 	}
 	if sd.LinkKey != "" && a.Can(store.EntActivities, store.ActCreate) {
 		sd.ActivityTypes = p.optionsFor("activity_type", "call", false)
-		sd.Outcomes = p.optionsFor("activity_outcome", "", true)
+		sd.Outcomes = p.formOptions("activity_outcome", "", false)
 	}
 	p.Data = sd
 	s.render(w, r, http.StatusOK, "record_show", p)
