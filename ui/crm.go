@@ -125,7 +125,14 @@ func (s *Server) convertSubmit(w http.ResponseWriter, r *http.Request) {
 		p.Section = "leads"
 		p.Data = convertData{Lead: lead}
 		p.Form = r.PostForm
-		s.render(w, r, s.formErrors(r, p, err), "lead_convert", p)
+		status := s.formErrors(r, p, err)
+		// The store names the new records' fields; the form names its own.
+		for from, to := range map[string]string{"opportunity.amount": "opportunity_amount", "opportunity.name": "opportunity_name"} {
+			if msg, ok := p.Errors[from]; ok {
+				p.Errors[to] = msg
+			}
+		}
+		s.render(w, r, status, "lead_convert", p)
 		return
 	}
 	s.flash(w, r, "success", "flash.converted")
