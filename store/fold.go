@@ -1,8 +1,11 @@
 package store
 
 import (
+	"database/sql/driver"
 	"strings"
 	"unicode"
+
+	"modernc.org/sqlite"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -39,4 +42,21 @@ func digitsOf(s string) string {
 		d = d[4:]
 	}
 	return d
+}
+
+// init registers cartera_fold(text) with SQLite so that migrations can fold
+// keys exactly as foldKey does in Go. It is one of the few SQLite-specific
+// pieces of the store.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("cartera_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return foldKey(v), nil
+		case []byte:
+			return foldKey(string(v)), nil
+		case nil:
+			return "", nil
+		}
+		return "", nil
+	})
 }

@@ -216,6 +216,10 @@ func (s *Store) filterSQL(a *Actor, d *EntityDef, f Filter, act Action) (string,
 			if m != "" {
 				w = append(w, "t.id IN (SELECT rowid >> 3 FROM search_index WHERE search_index MATCH ? AND (rowid & 7) = ?)")
 				args = append(args, m, d.searchCode)
+			} else {
+				// Only punctuation was typed: match nothing, as Search does,
+				// rather than silently dropping the filter.
+				w = append(w, "0=1")
 			}
 		} else {
 			w = append(w, "instr(t.name_key, ?) > 0")

@@ -81,6 +81,7 @@ func mustCount(t *testing.T, s *store.Store, a *store.Actor, e store.Entity, f s
 }
 
 func TestStore_RecordScopes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)

@@ -205,6 +205,7 @@ func (d *EntityDef) derived(vals map[string]any) map[string]any {
 		if out["name_key"] == "" {
 			out["name_key"] = foldKey(str("email") + str("company"))
 		}
+		out["alt_key"] = foldKey(str("first_name") + " " + str("last_name"))
 	case EntAccounts, EntOpportunities:
 		out["name_key"] = foldKey(str("name"))
 	case EntActivities, EntCases:
@@ -271,6 +272,7 @@ func (s *Store) lifecycle(d *EntityDef, old, vals map[string]any, explicit map[s
 			switch vals["status"] {
 			case "resolved":
 				extra["resolved_at"] = ms(now)
+				extra["closed_at"] = int64(0) // taken back from closed
 			case "closed":
 				if old == nil || old["resolved_at"] == nil || old["resolved_at"].(time.Time).IsZero() {
 					extra["resolved_at"] = ms(now)
@@ -557,6 +559,10 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 	}
 	if d.Entity == EntLeads && vals["status"] == "converted" && cur.Str("status") != "converted" {
 		fe.add("status", "error.convert_instead")
+	}
+	if d.Entity == EntLeads && cur.Str("status") == "converted" && vals["status"] != "converted" {
+		// Conversion is final: leaving it would let the lead be converted twice.
+		fe.add("status", "error.already_converted")
 	}
 	changed := map[string]bool{}
 	for _, f := range d.Fields {

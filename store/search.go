@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"unicode"
 )
@@ -152,12 +153,31 @@ func (s *Store) Search(ctx context.Context, a *Actor, q string, perType int) ([]
 	}
 	var out []SearchGroup
 	err := s.read(ctx, func(tx *sql.Tx) error {
+		have := map[Entity][]int64{}
+		need := map[Entity]int{}
+		var order []Entity
 		for _, e := range RecordEntities {
 			d := defs[e]
 			if !d.Searchable || !a.Can(e, ActView) {
 				continue
 			}
-			recs, err := s.searchEntity(ctx, tx, a, d, m, perType)
+			order = append(order, e)
+			ids, err := s.searchEntity(ctx, tx, a, d, q, perType)
+			if err != nil {
+				return err
+			}
+			have[e] = ids
+			if len(ids) < perType {
+				need[e] = perType - len(ids)
+			}
+		}
+		if len([]rune(foldKey(q))) >= 3 {
+			if err := s.searchFTS(ctx, tx, a, q, need, have); err != nil {
+				return err
+			}
+		}
+		for _, e := range order {
+			recs, err := s.recordsByID(ctx, tx, a, defs[e], have[e])
 			if err != nil {
 				return err
 			}
@@ -170,29 +190,159 @@ func (s *Store) Search(ctx context.Context, a *Actor, q string, perType int) ([]
 	return out, err
 }
 
-func (s *Store) searchEntity(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, match string, limit int) ([]*Record, error) {
-	cond, args := a.scopeSQL(d.Entity, ActView, "t.owner_id")
-	q := `SELECT t.id FROM search_index s JOIN ` + d.Table + ` t ON t.id = (s.rowid >> 3)
-		WHERE search_index MATCH ? AND (s.rowid & 7) = ? AND t.deleted_at = 0 AND ` + cond + ` ORDER BY s.rank LIMIT ?`
-	rows, err := tx.QueryContext(ctx, q, append(append([]any{match, d.searchCode}, args...), limit)...)
-	if err != nil {
-		return nil, err
-	}
+// searchEntity finds up to limit records of one type. It first reads
+// sorted keys through indexes (name in both orders, e-mail, phone digits,
+// tax id, and the records of clients whose name matches), which costs the
+// same with a million records as with a hundred; only when those give too
+// few results does it fall back to the full-text index, bounded to its most
+// recent matches, so that no query ranks tens of thousands of rows.
+func (s *Store) searchEntity(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, q string, limit int) ([]int64, error) {
+	cond, cargs := a.scopeSQL(d.Entity, ActView, "t.owner_id")
+	// For e-mail, phone, tax id and client lookups the key's own index must
+	// drive the query; "+t.owner_id" stops SQLite from preferring the owner
+	// index and then filtering a salesperson's thousands of records.
+	condKey, _ := a.scopeSQL(d.Entity, ActView, "+t.owner_id")
+	fq := foldKey(q)
 	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	seen := map[int64]bool{}
+	add := func(query string, args ...any) error {
+		if len(ids) >= limit {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, query, append(append(args, cargs...), limit-len(ids))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		return rows.Err()
+	}
+	prefix := func(col string, v string) error {
+		if v == "" {
+			return nil
+		}
+		c := condKey
+		if col == "name_key" || col == "alt_key" {
+			c = cond // (owner_id, key) indexes serve names best
+		}
+		// "col <> ''" lets SQLite use the partial indexes on these keys.
+		return add("SELECT t.id FROM "+d.Table+" t WHERE t."+col+" >= ? AND t."+col+" < ? AND t."+col+" <> '' AND t.deleted_at = 0 AND "+c+" ORDER BY t."+col+", t.id LIMIT ?", v, v+"\uffff")
+	}
+	digits := digitsOf(q)
+	isPhone := ftsQuery(q) == `"`+digits+`"*` && len(digits) >= 3
+	if isPhone {
+		for _, col := range []string{"phone_digits", "mobile_digits"} {
+			if _, ok := d.Field(strings.TrimSuffix(col, "_digits")); ok {
+				if err := prefix(col, digits); err != nil {
+					return nil, err
+				}
+			}
+		}
+	} else {
+		if err := prefix("name_key", fq); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		if d.Entity == EntContacts || d.Entity == EntLeads {
+			if err := prefix("alt_key", fq); err != nil {
+				return nil, err
+			}
+		}
+		if _, ok := d.Field("email"); ok && !strings.Contains(fq, " ") {
+			if err := prefix("email_key", strings.ToLower(strings.TrimSpace(q))); err != nil {
+				return nil, err
+			}
+		}
+		if d.Entity == EntAccounts {
+			if err := prefix("tax_id_key", strings.ToUpper(strings.TrimSpace(q))); err != nil {
+				return nil, err
+			}
+		}
+		if _, ok := d.Field("account_id"); ok && d.Entity != EntActivities && d.Entity != EntTasks && len(fq) >= 2 && a.Can(EntAccounts, ActView) {
+			acond, aargs := a.scopeSQL(EntAccounts, ActView, "x.owner_id")
+			// Records of the first few clients whose name starts with q
+			// ("Empresa ABC" lists that client's contacts).
+			err := add("SELECT t.id FROM "+d.Table+" t WHERE t.account_id IN (SELECT x.id FROM accounts x WHERE x.name_key >= ? AND x.name_key < ? AND x.deleted_at = 0 AND "+acond+" ORDER BY x.name_key LIMIT 5) AND t.deleted_at = 0 AND "+condKey+" LIMIT ?",
+				append([]any{fq, fq + "\uffff"}, aargs...)...)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
+}
+
+// searchFTS completes key-based results from the full-text index: one
+// MATCH over the most recent matches of every type, then, per type with
+// room left, the ones the actor may view. Bounding the MATCH keeps a
+// common word from costing a ranking of tens of thousands of rows.
+func (s *Store) searchFTS(ctx context.Context, tx *sql.Tx, a *Actor, q string, need map[Entity]int, have map[Entity][]int64) error {
+	m := ftsQuery(q)
+	if m == "" || len(need) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC LIMIT 3000`, m)
+	if err != nil {
+		return err
+	}
+	byCode := map[int64][]int64{}
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return err
+		}
+		byCode[r&7] = append(byCode[r&7], r>>3)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	return s.recordsByID(ctx, tx, a, d, ids)
+	for e, n := range need {
+		d := defs[e]
+		cands := byCode[d.searchCode]
+		if len(cands) == 0 || n <= 0 {
+			continue
+		}
+		list, _ := json.Marshal(cands)
+		cond, cargs := a.scopeSQL(e, ActView, "t.owner_id")
+		r2, err := tx.QueryContext(ctx, "SELECT t.id FROM "+d.Table+" t WHERE t.id IN (SELECT value FROM json_each(?)) AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id DESC LIMIT ?",
+			append(append([]any{string(list)}, cargs...), n+len(have[e]))...)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, id := range have[e] {
+			seen[id] = true
+		}
+		for r2.Next() {
+			var id int64
+			if err := r2.Scan(&id); err != nil {
+				r2.Close()
+				return err
+			}
+			if !seen[id] && n > 0 {
+				have[e] = append(have[e], id)
+				seen[id] = true
+				n--
+			}
+		}
+		r2.Close()
+		if err := r2.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
 
 // recordsByID loads records in the order of ids.
 func (s *Store) recordsByID(ctx context.Context, q querier, a *Actor, d *EntityDef, ids []int64) ([]*Record, error) {

@@ -33,10 +33,34 @@ func validTag(t string) string {
 	return ""
 }
 
+// tagByName returns the id of the tag called name in any case, other than
+// exclude, or sql.ErrNoRows. The column's NOCASE folds only ASCII, so the
+// candidates are found by folded key and compared here: "època" is "ÈPOCA".
+func tagByName(ctx context.Context, tx *sql.Tx, name string, exclude int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM tags WHERE name_key = ? AND id <> ?`, foldKey(name), exclude)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return 0, err
+		}
+		if strings.EqualFold(n, name) {
+			return id, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return 0, sql.ErrNoRows
+}
+
 // tagID returns the id of a tag, creating it when new.
 func (s *Store) tagID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE name = ?`, name).Scan(&id)
+	id, err := tagByName(ctx, tx, name, 0)
 	if err == sql.ErrNoRows {
 		res, err := tx.ExecContext(ctx, `INSERT INTO tags (name, name_key, created_at) VALUES (?, ?, ?)`, name, foldKey(name), s.nowMS())
 		if err != nil {
@@ -151,8 +175,7 @@ func (s *Store) RenameTag(ctx context.Context, a *Actor, id int64, name string) 
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM tags WHERE id = ?`, id).Scan(&old); err != nil {
 			return err
 		}
-		var other int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE name = ? AND id <> ?`, name, id).Scan(&other)
+		other, err := tagByName(ctx, tx, name, id)
 		switch {
 		case err == sql.ErrNoRows:
 			if _, err := tx.ExecContext(ctx, `UPDATE tags SET name = ?, name_key = ? WHERE id = ?`, name, foldKey(name), id); err != nil {
