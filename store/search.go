@@ -343,7 +343,6 @@ func (s *Store) searchFTS(ctx context.Context, tx *sql.Tx, a *Actor, q string, n
 	return nil
 }
 
-
 // recordsByID loads records in the order of ids.
 func (s *Store) recordsByID(ctx context.Context, q querier, a *Actor, d *EntityDef, ids []int64) ([]*Record, error) {
 	if len(ids) == 0 {
