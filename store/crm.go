@@ -394,6 +394,7 @@ func (s *Store) Board(ctx context.Context, a *Actor, ownerID int64, perColumn in
 			if err != nil {
 				return err
 			}
+			where += " AND t.pipeline = 'default'"
 			c := StageColumn{Stage: o.Key, Kind: o.StageKind}
 			var cents int64
 			if err := tx.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum(t.amount_cents), 0) FROM opportunities t WHERE "+where, args...).Scan(&c.Count, &cents); err != nil {
