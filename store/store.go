@@ -73,10 +73,13 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "cache_size(-16000)")
 	if readOnly {
+		// Readers share the operating system's file cache; a small page
+		// cache each keeps the server's memory flat under concurrency.
+		q.Add("_pragma", "cache_size(-4000)")
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		q.Add("_pragma", "cache_size(-16000)")
 		q.Set("_txlock", "immediate")
 	}
 	return fileURI(path) + "?" + q.Encode()
