@@ -299,67 +299,72 @@ func (s *Store) FindDuplicates(ctx context.Context, a *Actor, e Entity, values m
 		}
 	}
 	der := d.derived(vals)
-	var ors []string
-	var args []any
-	if v, _ := der["email_key"].(string); v != "" {
-		ors = append(ors, "t.email_key = ?")
-		args = append(args, v)
+	// One indexed lookup per criterion (an OR of them would scan the table).
+	type crit struct {
+		where string
+		args  []any
 	}
-	if v, _ := der["phone_digits"].(string); len(v) >= 6 {
-		ors = append(ors, "t.phone_digits = ?")
-		args = append(args, v)
-		if e == EntContacts {
-			ors = append(ors, "t.mobile_digits = ?")
-			args = append(args, v)
+	var crits []crit
+	str := func(k string) string { v, _ := der[k].(string); return v }
+	if v := str("email_key"); v != "" {
+		crits = append(crits, crit{"t.email_key = ? AND t.email_key <> ''", []any{v}})
+	}
+	for _, k := range []string{"phone_digits", "mobile_digits"} {
+		if v := str(k); len(v) >= 6 {
+			crits = append(crits, crit{"t.phone_digits = ? AND t.phone_digits <> ''", []any{v}})
+			if e == EntContacts {
+				crits = append(crits, crit{"t.mobile_digits = ? AND t.mobile_digits <> ''", []any{v}})
+			}
 		}
 	}
-	if v, _ := der["mobile_digits"].(string); len(v) >= 6 {
-		ors = append(ors, "t.mobile_digits = ?", "t.phone_digits = ?")
-		args = append(args, v, v)
+	if v := str("tax_id_key"); v != "" {
+		crits = append(crits, crit{"t.tax_id_key = ? AND t.tax_id_key <> ''", []any{v}})
 	}
-	if v, _ := der["tax_id_key"].(string); v != "" {
-		ors = append(ors, "t.tax_id_key = ?")
-		args = append(args, v)
-	}
-	if v, _ := der["name_key"].(string); v != "" {
+	if v := str("name_key"); v != "" {
 		switch e {
 		case EntAccounts:
-			ors = append(ors, "t.name_key = ?")
-			args = append(args, v)
+			crits = append(crits, crit{"t.name_key = ?", []any{v}})
 		case EntContacts:
-			acc, _ := vals["account_id"].(int64)
-			ors = append(ors, "(t.name_key = ? AND t.account_id IS ?)")
-			if acc == 0 {
-				args = append(args, v, nil)
+			if acc, _ := vals["account_id"].(int64); acc != 0 {
+				crits = append(crits, crit{"t.account_id = ? AND t.name_key = ?", []any{acc, v}})
 			} else {
-				args = append(args, v, acc)
+				crits = append(crits, crit{"t.name_key = ? AND t.account_id IS NULL", []any{v}})
 			}
 		case EntLeads:
-			ors = append(ors, "(t.name_key = ? AND lower(t.company) = lower(?))")
-			args = append(args, v, vals["company"])
+			crits = append(crits, crit{"t.name_key = ? AND lower(t.company) = lower(?)", []any{v, vals["company"]}})
 		}
 	}
-	if len(ors) == 0 {
+	if len(crits) == 0 {
 		return nil, nil
 	}
-	cond, cargs := a.scopeSQL(e, ActView, "t.owner_id")
-	q := "SELECT t.id FROM " + d.Table + " t WHERE t.deleted_at = 0 AND t.id <> ? AND " + cond + " AND (" + strings.Join(ors, " OR ") + ") ORDER BY t.id LIMIT 10"
+	cond, cargs := a.scopeSQL(e, ActView, "+t.owner_id")
 	var out []*Record
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, append(append([]any{excludeID}, cargs...), args...)...)
-		if err != nil {
-			return err
-		}
 		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		seen := map[int64]bool{}
+		for _, c := range crits {
+			rows, err := tx.QueryContext(ctx, "SELECT t.id FROM "+d.Table+" t WHERE "+c.where+" AND t.deleted_at = 0 AND t.id <> ? AND "+cond+" ORDER BY t.id LIMIT 10",
+				append(append(c.args, excludeID), cargs...)...)
+			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				if !seen[id] && len(ids) < 10 {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		rows.Close()
+		var err error
 		out, err = s.recordsByID(ctx, tx, a, d, ids)
 		return err
 	})

@@ -171,7 +171,13 @@ func (s *Store) Search(ctx context.Context, a *Actor, q string, perType int) ([]
 				need[e] = perType - len(ids)
 			}
 		}
-		if len([]rune(foldKey(q))) >= 3 {
+		found := 0
+		for _, ids := range have {
+			found += len(ids)
+		}
+		// The full-text pass only when the keys found too little: while a
+		// name is being typed, its key matches are the answer.
+		if len([]rune(foldKey(q))) >= 3 && found < perType {
 			if err := s.searchFTS(ctx, tx, a, q, need, have); err != nil {
 				return err
 			}
