@@ -165,7 +165,7 @@ var defs = map[Entity]*EntityDef{
 		Fields: append([]Field{
 			{Key: "type", Kind: KSelect, Picklist: "activity_type", Required: true, List: true, Filter: true},
 			{Key: "occurred_at", Kind: KDateTime, Required: true, List: true, Sort: "occurred_at"},
-			{Key: "subject", Kind: KText, Required: true, Max: 300, List: true, Sort: "name_key"},
+			{Key: "subject", Kind: KText, Required: true, Max: 300, List: true},
 			{Key: "description", Kind: KLongText, Max: 50000},
 			{Key: "objective", Kind: KSelect, Picklist: "activity_objective", Filter: true},
 			{Key: "outcome", Kind: KSelect, Picklist: "activity_outcome", List: true, Filter: true},
