@@ -161,6 +161,10 @@ type boardCard struct {
 	Close                  string
 }
 
+// boardCards is how many cards each stage column shows (the most recently
+// moved); the list view with a stage filter shows the rest.
+const boardCards = 25
+
 // board shows opportunities as cards in stage columns; cards move by drag
 // and drop, or with the select on each card for keyboard and phone users.
 func (s *Server) board(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +174,7 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	owner := parseInt64(r.URL.Query().Get("owner"))
-	cols, err := s.st.Board(r.Context(), a, owner, 50)
+	cols, err := s.st.Board(r.Context(), a, owner, boardCards)
 	if err != nil {
 		s.fail(w, r, err)
 		return
