@@ -97,6 +97,9 @@ func idList(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64
 
 // searchTables are the searchable record types: their full-text code and
 // which keys store.searchEntity reads for them.
+// boardCards is how many cards per stage the board shows (ui/crm.go).
+const boardCards = 25
+
 var searchTables = []struct {
 	code                   int64
 	table                  string
@@ -261,7 +264,7 @@ func rawQueries() []*rawQuery {
 				}
 				return "", err
 			}},
-		{name: "board", sql: `per stage (6): SELECT count(*), COALESCE(sum(amount_cents), 0) FROM opportunities WHERE deleted_at = 0 AND pipeline = 'default' AND stage = ?; SELECT * … ORDER BY stage_changed_at DESC, id DESC LIMIT 50`,
+		{name: "board", sql: `per stage (6): SELECT count(*), COALESCE(sum(amount_cents), 0) FROM opportunities WHERE deleted_at = 0 AND pipeline = 'default' AND stage = ?; SELECT * … ORDER BY stage_changed_at DESC, id DESC LIMIT 25 (the cards the board shows)`,
 			op: func(ctx context.Context, w *rawWorker) (string, error) {
 				tx, err := w.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 				if err != nil {
@@ -273,7 +276,7 @@ func rawQueries() []*rawQuery {
 					if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(amount_cents), 0) FROM opportunities WHERE deleted_at = 0 AND pipeline = 'default' AND stage = ?`, o.Key).Scan(&n, &cents); err != nil {
 						return "", err
 					}
-					if _, err := drain(ctx, tx, `SELECT * FROM opportunities WHERE deleted_at = 0 AND pipeline = 'default' AND stage = ? ORDER BY stage_changed_at DESC, id DESC LIMIT 50`, o.Key); err != nil {
+					if _, err := drain(ctx, tx, `SELECT * FROM opportunities WHERE deleted_at = 0 AND pipeline = 'default' AND stage = ? ORDER BY stage_changed_at DESC, id DESC LIMIT ?`, o.Key, boardCards); err != nil {
 						return "", err
 					}
 				}
