@@ -401,9 +401,9 @@ func runUserList(e *env, args []string) int {
 	return exitOK
 }
 
-func runUserDisable(e *env, args []string) int {
-	c := newCLICmd(e, "user disable")
-	email := c.fs.String("email", "", "e-mail `ADDRESS` of the user (required)")
+// forUser runs a command about one user, named by --email: it parses the
+// flags, opens the set-up database, finds the user and calls fn.
+func (c *cliCmd) forUser(args []string, email *string, fn func(ctx context.Context, st *store.Store, u *store.User) int) int {
 	pos, code := parseFlags(c.fs, args)
 	if code >= 0 {
 		return code
@@ -427,90 +427,56 @@ func runUserDisable(e *env, args []string) int {
 	if !ok {
 		return exitFail
 	}
-	if u.Disabled {
-		fmt.Fprintf(e.stdout, "%s is already disabled\n", u.Email)
+	return fn(ctx, st, u)
+}
+
+func runUserDisable(e *env, args []string) int {
+	c := newCLICmd(e, "user disable")
+	email := c.fs.String("email", "", "e-mail `ADDRESS` of the user (required)")
+	return c.forUser(args, email, func(ctx context.Context, st *store.Store, u *store.User) int {
+		if u.Disabled {
+			fmt.Fprintf(e.stdout, "%s is already disabled\n", u.Email)
+			return exitOK
+		}
+		disabled := true
+		if _, err := st.UpdateUser(ctx, store.SystemActor(), u.ID, store.UserUpdate{Disabled: &disabled}); err != nil {
+			return c.storeError(err, nil)
+		}
+		fmt.Fprintf(e.stdout, "Disabled %s; their sessions have ended and their API tokens no longer work.\n", u.Email)
 		return exitOK
-	}
-	disabled := true
-	if _, err := st.UpdateUser(ctx, store.SystemActor(), u.ID, store.UserUpdate{Disabled: &disabled}); err != nil {
-		return c.storeError(err, nil)
-	}
-	fmt.Fprintf(e.stdout, "Disabled %s; their sessions have ended and their API tokens no longer work.\n", u.Email)
-	return exitOK
+	})
 }
 
 func runUserPasswd(e *env, args []string) int {
 	c := newCLICmd(e, "user passwd")
 	email := c.fs.String("email", "", "e-mail `ADDRESS` of the user (required)")
-	pos, code := parseFlags(c.fs, args)
-	if code >= 0 {
-		return code
-	}
-	if code := noArgs(c.fs, pos); code >= 0 {
-		return code
-	}
-	if code := requireFlags(c.fs, "email"); code >= 0 {
-		return code
-	}
-	if !c.setup() {
-		return exitFail
-	}
-	ctx := context.Background()
-	st, ok := c.openSetUp(ctx)
-	if !ok {
-		return exitFail
-	}
-	defer st.Close()
-	u, ok := c.userByEmail(ctx, st, *email)
-	if !ok {
-		return exitFail
-	}
-	pw, err := readPassword(e, "New password: ")
-	if err != nil {
-		c.errorf("%v", err)
-		return exitFail
-	}
-	if err := st.SetPassword(ctx, store.SystemActor(), u.ID, "", pw); err != nil {
-		return c.storeError(err, nil)
-	}
-	fmt.Fprintf(e.stdout, "Changed the password of %s; their browser sessions have ended.\n", u.Email)
-	return exitOK
+	return c.forUser(args, email, func(ctx context.Context, st *store.Store, u *store.User) int {
+		pw, err := readPassword(e, "New password: ")
+		if err != nil {
+			c.errorf("%v", err)
+			return exitFail
+		}
+		if err := st.SetPassword(ctx, store.SystemActor(), u.ID, "", pw); err != nil {
+			return c.storeError(err, nil)
+		}
+		fmt.Fprintf(e.stdout, "Changed the password of %s; their browser sessions have ended.\n", u.Email)
+		return exitOK
+	})
 }
 
 func runTokenCreate(e *env, args []string) int {
 	c := newCLICmd(e, "token create")
 	email := c.fs.String("email", "", "e-mail `ADDRESS` of the user the token acts as (required)")
 	label := c.fs.String("label", "", "a `LABEL` to recognise the token by, e.g. \"invoicing script\"")
-	pos, code := parseFlags(c.fs, args)
-	if code >= 0 {
-		return code
-	}
-	if code := noArgs(c.fs, pos); code >= 0 {
-		return code
-	}
-	if code := requireFlags(c.fs, "email"); code >= 0 {
-		return code
-	}
-	if !c.setup() {
-		return exitFail
-	}
-	ctx := context.Background()
-	st, ok := c.openSetUp(ctx)
-	if !ok {
-		return exitFail
-	}
-	defer st.Close()
-	u, ok := c.userByEmail(ctx, st, *email)
-	if !ok {
-		return exitFail
-	}
-	secret, _, err := st.CreateToken(ctx, store.SystemActor(), u.ID, *label)
-	if err != nil {
-		return c.storeError(err, nil)
-	}
-	fmt.Fprintln(e.stderr, "Keep this token secret; it is shown only now and acts with the user's permissions.")
-	fmt.Fprintf(e.stdout, "Token for %s: %s\n", u.Email, secret)
-	return exitOK
+	return c.forUser(args, email, func(ctx context.Context, st *store.Store, u *store.User) int {
+		secret, _, err := st.CreateToken(ctx, store.SystemActor(), u.ID, *label)
+		if err != nil {
+			return c.storeError(err, nil)
+		}
+		fmt.Fprintln(e.stderr, "Keep this token secret; it is shown only now and acts with the user's permissions.")
+		fmt.Fprintf(e.stdout, "Token for %s: %s\n", u.Email, secret)
+		return exitOK
+	})
 }
 
 func runBackup(e *env, args []string) int {
