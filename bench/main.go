@@ -151,6 +151,9 @@ func run(ctx context.Context, c *config) error {
 	if rep.schema, err = migrateDataset(ctx, bin, cache); err != nil {
 		return err
 	}
+	if fi, err := os.Stat(cache + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("%s-wal is not empty: the cached dataset is in use or was not closed cleanly; stop what uses it or delete the cache", cache)
+	}
 	scratch := filepath.Join(tmp, "scratch.db")
 	logf("copying %s to %s", cache, scratch)
 	if err := copyFile(cache, scratch); err != nil {
