@@ -35,11 +35,14 @@ type Filter struct {
 	// walks its sort index and probes each row's tags instead of sorting
 	// every tagged record.
 	commonTags map[string]bool
+	// tagDriven means the query reads record_tags in sort_key order, so
+	// the tag is its driving table rather than a condition.
+	tagDriven bool
 }
 
 // commonTagThreshold is the number of tagged records above which walking
 // the sort index beats sorting the tagged records.
-const commonTagThreshold = 2000
+var commonTagThreshold = 2000
 
 // sortSpec resolves a sort key to its column; unknown keys fall back to
 // the entity's default, so nothing a user sends reaches SQL unchecked.
@@ -135,11 +138,14 @@ func (s *Store) FindRecords(ctx context.Context, a *Actor, e Entity, f Filter) (
 			f.commonTags[tag] = true
 		}
 	}
+	col, desc, _ := d.sortSpec(f.Sort)
+	if len(f.Tags) == 1 && f.commonTags[strings.TrimSpace(f.Tags[0])] && col == "t.name_key" && d.Tagged {
+		f.tagDriven = true
+	}
 	where, args, err := s.filterSQL(a, d, f, ActView)
 	if err != nil {
 		return nil, "", err
 	}
-	col, desc, _ := d.sortSpec(f.Sort)
 	if f.Cursor != "" {
 		c, ok := decodeCursor(f.Cursor)
 		if !ok {
@@ -166,6 +172,13 @@ func (s *Store) FindRecords(ctx context.Context, a *Actor, e Entity, f Filter) (
 	// Two steps: the ids of the page first, through the sort index and
 	// without touching table rows that the filters reject; then the rows.
 	q := "SELECT t.id, " + col + " FROM " + d.Table + " t WHERE " + where + " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ?"
+	if f.tagDriven {
+		// One common tag, sorted by name: walk that tag's entries in name
+		// order (record_tags.sort_key mirrors name_key, kept by triggers).
+		q = "SELECT t.id, rt.sort_key FROM record_tags rt JOIN " + d.Table + " t ON t.id = rt.record_id WHERE rt.tag_id = (SELECT tg.id FROM tags tg WHERE tg.name = ?) AND rt.entity = ? AND " +
+			strings.ReplaceAll(where, "(t.name_key, t.id)", "(rt.sort_key, rt.record_id)") + " ORDER BY rt.sort_key " + dir + ", rt.record_id " + dir + " LIMIT ?"
+		args = append([]any{strings.TrimSpace(f.Tags[0]), string(e)}, args...)
+	}
 	args = append(args, limit+1)
 	var recs []*Record
 	var next string
@@ -266,7 +279,7 @@ func (s *Store) filterSQL(a *Actor, d *EntityDef, f Filter, act Action) (string,
 		}
 	}
 	for _, tag := range f.Tags {
-		if tag = strings.TrimSpace(tag); tag == "" {
+		if tag = strings.TrimSpace(tag); tag == "" || f.tagDriven {
 			continue
 		}
 		if f.commonTags[tag] {
