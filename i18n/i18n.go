@@ -42,24 +42,36 @@ func LoadFS(fsys fs.FS, dir string) (*Bundle, error) {
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	bd := &Bundle{b: b, keys: map[string]map[string]bool{}, locs: map[string]*goi18n.Localizer{}}
 	for _, lang := range Languages {
-		path := dir + "/" + lang + ".toml"
-		data, err := fs.ReadFile(fsys, path)
+		// Each language is LANG.toml plus any AREA.LANG.toml, so an area
+		// (web forms, settings…) keeps its strings beside the others.
+		paths, err := fs.Glob(fsys, dir+"/*."+lang+".toml")
 		if err != nil {
 			return nil, err
 		}
-		var flat map[string]any
-		if err := toml.Unmarshal(data, &flat); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", path, err)
-		}
+		paths = append([]string{dir + "/" + lang + ".toml"}, paths...)
 		bd.keys[lang] = map[string]bool{}
-		for k, v := range flat {
-			if _, ok := v.(string); !ok {
-				return nil, fmt.Errorf("i18n: %s: key %q must be a quoted dotted key with a string value", path, k)
+		for _, path := range paths {
+			data, err := fs.ReadFile(fsys, path)
+			if err != nil {
+				return nil, err
 			}
-			bd.keys[lang][k] = true
-		}
-		if _, err := b.ParseMessageFileBytes(data, lang+".toml"); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", path, err)
+			var flat map[string]any
+			if err := toml.Unmarshal(data, &flat); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", path, err)
+			}
+			for k, v := range flat {
+				if _, ok := v.(string); !ok {
+					return nil, fmt.Errorf("i18n: %s: key %q must be a quoted dotted key with a string value", path, k)
+				}
+				if bd.keys[lang][k] {
+					return nil, fmt.Errorf("i18n: %s: key %q is defined twice", path, k)
+				}
+				bd.keys[lang][k] = true
+			}
+			base := path[strings.LastIndex(path, "/")+1:]
+			if _, err := b.ParseMessageFileBytes(data, base); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", path, err)
+			}
 		}
 		bd.locs[lang] = goi18n.NewLocalizer(b, lang, "en")
 	}

@@ -35,7 +35,7 @@ type Conversion struct {
 // lead's activities, tasks and tags follow; the lead is kept, marked
 // converted, and links to what it became.
 func (s *Store) ConvertLead(ctx context.Context, a *Actor, leadID int64, in ConvertInput) (*Conversion, error) {
-	ld := defs[EntLeads]
+	ld := s.def(EntLeads)
 	var accID, conID, oppID int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		lead, err := s.loadRecord(ctx, tx, a, ld, leadID, false)
@@ -63,14 +63,14 @@ func (s *Store) ConvertLead(ctx context.Context, a *Actor, leadID int64, in Conv
 			if name == "" {
 				name = lead.Title
 			}
-			accID, err = s.createRecord(ctx, tx, a, defs[EntAccounts], Input{Values: map[string]any{
+			accID, err = s.createRecord(ctx, tx, a, s.def(EntAccounts), Input{Values: map[string]any{
 				"name": name, "type": "customer", "origin": lead.Str("source"), "phone": lead.Str("phone"), "owner_id": lead.OwnerID,
 			}, Tags: &tags})
 			if err != nil {
 				return prefixFields(err, "account.")
 			}
 		}
-		conID, err = s.createRecord(ctx, tx, a, defs[EntContacts], Input{Values: map[string]any{
+		conID, err = s.createRecord(ctx, tx, a, s.def(EntContacts), Input{Values: map[string]any{
 			"first_name": lead.Str("first_name"), "last_name": lead.Str("last_name"), "email": lead.Str("email"),
 			"phone": lead.Str("phone"), "title": lead.Str("title"), "account_id": accID, "notes": lead.Str("notes"), "owner_id": lead.OwnerID,
 		}, Tags: &tags})
@@ -82,7 +82,7 @@ func (s *Store) ConvertLead(ctx context.Context, a *Actor, leadID int64, in Conv
 			if name == "" {
 				name = lead.Title
 			}
-			oppID, err = s.createRecord(ctx, tx, a, defs[EntOpportunities], Input{Values: map[string]any{
+			oppID, err = s.createRecord(ctx, tx, a, s.def(EntOpportunities), Input{Values: map[string]any{
 				"name": name, "amount": in.Opportunity.Amount, "account_id": accID, "contact_id": conID, "owner_id": lead.OwnerID,
 			}, Tags: &tags, ContactRoles: &[]ContactRole{{ContactID: conID, Role: "decision_maker"}}})
 			if err != nil {
@@ -175,7 +175,7 @@ func linkColumn(e Entity) string {
 // linked to it (those the actor may view), stage changes, field changes and
 // its creation.
 func (s *Store) Timeline(ctx context.Context, a *Actor, e Entity, id int64, limit int) ([]TimelineItem, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return nil, errNotFound()
 	}
@@ -282,7 +282,7 @@ func (s *Store) Timeline(ctx context.Context, a *Actor, e Entity, id int64, limi
 // the same folded name within the same account. Only records the actor may
 // view are returned; excludeID skips the record being edited.
 func (s *Store) FindDuplicates(ctx context.Context, a *Actor, e Entity, values map[string]any, excludeID int64) ([]*Record, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil || (e != EntAccounts && e != EntContacts && e != EntLeads) {
 		return nil, nil
 	}
@@ -390,7 +390,7 @@ func (s *Store) Board(ctx context.Context, a *Actor, ownerID int64, perColumn in
 	if perColumn <= 0 || perColumn > 200 {
 		perColumn = 50
 	}
-	d := defs[EntOpportunities]
+	d := s.def(EntOpportunities)
 	var cols []StageColumn
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		for _, o := range picklists["stage"] {
@@ -443,7 +443,7 @@ type BulkAction struct {
 // checks as a single edit, all or nothing: if any record may not be
 // changed, none is.
 func (s *Store) BulkUpdate(ctx context.Context, a *Actor, e Entity, ids []int64, act BulkAction) (int, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return 0, errNotFound()
 	}

@@ -42,6 +42,31 @@ type Field struct {
 	Filter   bool   // offered as a list filter
 	Search   bool   // part of the full-text body
 	Min, Top int64  // bounds of numbers
+	// Hidden is set by the firm for a field it does not use: left off
+	// forms, lists and pages, kept in the API and the data.
+	Hidden bool
+	opts   []Option // the firm's options of a select (nil: built-in)
+	custom bool
+}
+
+// options returns the choices of a select field.
+func (f Field) options() []Option {
+	if f.opts != nil {
+		return f.opts
+	}
+	return picklists[f.Picklist]
+}
+
+// Options returns the choices of a select field, retired ones included.
+func (f Field) Options() []Option { return f.options() }
+
+func (f Field) option(key string) (Option, bool) {
+	for _, o := range f.options() {
+		if o.Key == key {
+			return o, true
+		}
+	}
+	return Option{}, false
 }
 
 func (f Field) column() string {
@@ -65,7 +90,19 @@ type EntityDef struct {
 	// TitleKeys are the fields joined to make a record's display title.
 	TitleKeys   []string
 	DefaultSort string
-	// Links lists the link fields an activity or task may point at.
+	// Custom are the firm's active custom fields, in form order.
+	Custom []*CustomField
+	schema *Schema
+}
+
+// CustomField returns an active custom field by key.
+func (d *EntityDef) CustomField(key string) (*CustomField, bool) {
+	for _, c := range d.Custom {
+		if c.Key == key {
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 // Field returns the named field and whether it exists.
@@ -152,6 +189,7 @@ var defs = map[Entity]*EntityDef{
 			{Key: "contact_id", Kind: KRef, Ref: EntContacts, Filter: true},
 			{Key: "amount", Column: "amount_cents", Kind: KMoney, List: true, Sort: "amount_cents", Min: 0, Top: 1e13},
 			{Key: "currency", Kind: KText, Max: 3},
+			{Key: "pipeline", Kind: KSelect, Picklist: "pipeline", Filter: true},
 			{Key: "stage", Kind: KSelect, Picklist: "stage", List: true, Filter: true},
 			{Key: "probability", Kind: KNumber, Min: 0, Top: 100},
 			{Key: "expected_close_date", Kind: KDate, List: true, Sort: "expected_close_date"},
@@ -211,8 +249,14 @@ type Option struct {
 	Key string
 	// Probability is the default probability of a pipeline stage.
 	Probability int64
-	// StageKind is open, won or lost for pipeline stages.
+	// StageKind is open, won or lost for pipeline stages, and open,
+	// resolved or closed for case statuses.
 	StageKind string
+	// Labels are the firm's names for the option; empty languages use the
+	// catalog key "opt.PICKLIST.KEY".
+	Labels Labels
+	// Retired options stay on old records but are not offered for new ones.
+	Retired bool
 }
 
 // picklists are the built-in options of every selector. Admins will edit
@@ -232,7 +276,11 @@ var picklists = map[string][]Option{
 	"activity_outcome":   opts("positive", "neutral", "negative", "no_answer", "pending"),
 	"task_priority":      opts("low", "normal", "high"),
 	"task_status":        opts("open", "done", "cancelled"),
-	"case_status":        opts("new", "in_progress", "waiting", "resolved", "closed"),
+	"case_status": {
+		{Key: "new", StageKind: "open"}, {Key: "in_progress", StageKind: "open"}, {Key: "waiting", StageKind: "open"},
+		{Key: "resolved", StageKind: "resolved"}, {Key: "closed", StageKind: "closed"},
+	},
+	"pipeline": opts(DefaultPipeline),
 	"case_priority":      opts("low", "normal", "high", "urgent"),
 	"case_category":      opts("question", "problem", "complaint", "request", "other"),
 	"stage": {
@@ -264,19 +312,4 @@ func PicklistNames() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func optionOf(list, key string) (Option, bool) {
-	for _, o := range picklists[list] {
-		if o.Key == key {
-			return o, true
-		}
-	}
-	return Option{}, false
-}
-
-// stageKind returns open, won or lost for a stage key.
-func stageKind(stage string) string {
-	o, _ := optionOf("stage", stage)
-	return o.StageKind
 }

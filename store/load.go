@@ -154,7 +154,7 @@ func (l *Loader) stmt(q string) (*sql.Stmt, error) {
 
 // Create validates and inserts one record and returns its id.
 func (l *Loader) Create(e Entity, in Input) (int64, error) {
-	d := defs[e]
+	d := l.s.def(e)
 	if d == nil {
 		return 0, errNotFound()
 	}

@@ -43,7 +43,7 @@ type Merge struct {
 // survivor, and the loser goes to the trash. It needs edit on the survivor
 // and delete on the loser, and is logged so it can be undone.
 func (s *Store) MergeRecords(ctx context.Context, a *Actor, e Entity, survivorID, loserID int64, take []string) (int64, error) {
-	d := defs[e]
+	d := s.def(e)
 	links, ok := relatedLinks[e]
 	if d == nil || !ok {
 		return 0, errNotFound()
@@ -155,7 +155,7 @@ func (s *Store) UndoMerge(ctx context.Context, a *Actor, mergeID int64) error {
 			return err
 		}
 		e := Entity(ent)
-		d := defs[e]
+		d := s.def(e)
 		if undone != 0 {
 			return &Error{Code: CodeConflict, Key: "error.already_undone"}
 		}
@@ -276,7 +276,7 @@ func (s *Store) FindMerges(ctx context.Context, a *Actor, e Entity) ([]*Merge, e
 	if !a.Can(e, ActDelete) {
 		return nil, errForbidden()
 	}
-	d := defs[e]
+	d := s.def(e)
 	var out []*Merge
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.survivor_id, m.loser_id, COALESCE(u.name, ''), m.at, m.undone_at,
@@ -312,7 +312,7 @@ type DuplicateGroup struct {
 // FindDuplicateGroups scans a record type for likely duplicates, for the
 // admin's duplicates page; it needs the delete permission.
 func (s *Store) FindDuplicateGroups(ctx context.Context, a *Actor, e Entity, limit int) ([]DuplicateGroup, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil || relatedLinks[e] == nil {
 		return nil, errNotFound()
 	}

@@ -133,6 +133,11 @@ func (d *EntityDef) scan(sc interface{ Scan(...any) error }) (*Record, error) {
 	r.Custom = map[string]any{}
 	if custom != "" && custom != "{}" {
 		json.Unmarshal([]byte(custom), &r.Custom)
+		for _, c := range d.Custom {
+			if v, ok := r.Custom[c.Key]; ok {
+				r.Custom[c.Key] = customFromJSON(c, v)
+			}
+		}
 	}
 	r.Title = d.title(r.Values)
 	return r, nil
@@ -214,7 +219,7 @@ func (s *Store) decorate(ctx context.Context, q querier, a *Actor, d *EntityDef,
 	}
 	titles := map[Entity]map[int64]string{}
 	for target, ids := range byTarget {
-		td := defs[target]
+		td := s.def(target)
 		if td == nil {
 			continue
 		}
@@ -321,7 +326,7 @@ func inList(ids map[int64]bool) (string, []any) {
 
 // FindRecord returns one record the actor may view.
 func (s *Store) FindRecord(ctx context.Context, a *Actor, e Entity, id int64) (*Record, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return nil, errNotFound()
 	}

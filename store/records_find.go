@@ -119,7 +119,7 @@ func decodeCursor(s string) (*cursor, bool) {
 // pages stay stable while rows are inserted elsewhere. Page 1,000 costs what
 // page 1 costs, because no OFFSET is used.
 func (s *Store) FindRecords(ctx context.Context, a *Actor, e Entity, f Filter) ([]*Record, string, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return nil, "", errNotFound()
 	}
@@ -225,7 +225,7 @@ func (s *Store) FindRecords(ctx context.Context, a *Actor, e Entity, f Filter) (
 // CountRecords counts the records a filter matches, for list headers and
 // board columns.
 func (s *Store) CountRecords(ctx context.Context, a *Actor, e Entity, f Filter) (int64, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return 0, errNotFound()
 	}
@@ -294,6 +294,21 @@ func (s *Store) filterSQL(a *Actor, d *EntityDef, f Filter, act Action) (string,
 		args = append(args, f.OwnerID)
 	}
 	for key, v := range f.Eq {
+		if ck, isCustom := strings.CutPrefix(key, "custom."); isCustom {
+			c, ok := d.CustomField(ck)
+			if !ok || !c.Filterable {
+				fe.add(key, "error.unknown_field")
+				continue
+			}
+			cond, cargs, k := customFilter(c, v)
+			if k != "" {
+				fe.add(key, k)
+				continue
+			}
+			w = append(w, cond)
+			args = append(args, cargs...)
+			continue
+		}
 		fl, ok := d.Field(key)
 		if !ok || !fl.Filter {
 			fe.add(key, "error.unknown_field")

@@ -51,6 +51,7 @@ func (s *Store) defaults(ctx context.Context, q querier, d *EntityDef, c *loadCa
 	case EntLeads:
 		vals["status"] = "new"
 	case EntOpportunities:
+		vals["pipeline"] = DefaultPipeline
 		vals["stage"] = "reception"
 		vals["forecast_category"] = "pipeline"
 		cur := "EUR"
@@ -74,10 +75,26 @@ func (s *Store) defaults(ctx context.Context, q querier, d *EntityDef, c *loadCa
 }
 
 // validateRecord checks required fields and the rules of each entity.
-func (d *EntityDef) validateRecord(vals map[string]any, fe fieldErrors) {
-	for _, f := range d.Fields {
-		if f.Required && isZero(vals[f.Key]) {
+// touched is nil on create; on update, a field the firm made required is
+// checked only when the change touches it, so records older than the rule
+// stay editable through the API.
+func (d *EntityDef) validateRecord(vals, custom map[string]any, touched map[string]bool, fe fieldErrors) {
+	for i, f := range d.Fields {
+		builtin := defs[d.Entity].Fields[i].Required
+		if f.Required && isZero(vals[f.Key]) && (builtin || touched == nil || touched[f.Key]) {
 			fe.add(f.Key, "error.required")
+		}
+	}
+	if d.Entity == EntActivities {
+		t, _ := vals["type"].(string)
+		for _, k := range d.schema.ActivityRule(t) {
+			if ck, ok := strings.CutPrefix(k, "custom."); ok {
+				if _, live := d.CustomField(ck); live && custom[ck] == nil {
+					fe.add(k, "error.required_for_type")
+				}
+			} else if f, ok := d.Field(k); ok && isZero(vals[k]) && !f.Hidden {
+				fe.add(k, "error.required_for_type")
+			}
 		}
 	}
 	switch d.Entity {
@@ -89,8 +106,8 @@ func (d *EntityDef) validateRecord(vals map[string]any, fe fieldErrors) {
 		if c, _ := vals["currency"].(string); !ValidCurrency(c) {
 			fe.add("currency", "error.currency")
 		}
-		if stageKind(vals["stage"].(string)) == "" {
-			fe.add("stage", "error.option")
+		if d.schema.StageKind(vals["pipeline"].(string), vals["stage"].(string)) == "" {
+			fe.add("stage", "error.stage_pipeline")
 		}
 	}
 }
@@ -121,14 +138,14 @@ func (s *Store) checkOwner(ctx context.Context, q querier, a *Actor, e Entity, a
 	var disabled bool
 	err := q.QueryRowContext(ctx, `SELECT team_id, disabled FROM users WHERE id = ?`, owner).Scan(&team, &disabled)
 	if err == sql.ErrNoRows || (err == nil && disabled) {
-		return errInvalid(map[string]string{defs[e].OwnerKey: "error.unknown_user"})
+		return errInvalid(map[string]string{s.def(e).OwnerKey: "error.unknown_user"})
 	} else if err != nil {
 		return err
 	}
 	if a.System || a.inScope(e, act, owner, team.Int64) {
 		return nil
 	}
-	return errInvalid(map[string]string{defs[e].OwnerKey: "error.owner_not_allowed"})
+	return errInvalid(map[string]string{s.def(e).OwnerKey: "error.owner_not_allowed"})
 }
 
 // checkLinks verifies that every link points at a live record the actor may
@@ -142,7 +159,7 @@ func (s *Store) checkLinks(ctx context.Context, q querier, a *Actor, d *EntityDe
 		if id == 0 {
 			continue
 		}
-		td := defs[f.Ref]
+		td := s.def(f.Ref)
 		cond, args := a.scopeSQL(f.Ref, ActView, "x.owner_id")
 		var one int
 		err := q.QueryRowContext(ctx, "SELECT 1 FROM "+td.Table+" x WHERE x.id = ? AND x.deleted_at = 0 AND "+cond, append([]any{id}, args...)...).Scan(&one)
@@ -242,7 +259,8 @@ func (s *Store) lifecycle(d *EntityDef, old, vals map[string]any, explicit map[s
 	case EntOpportunities:
 		if changed("stage") {
 			st, _ := vals["stage"].(string)
-			o, _ := optionOf("stage", st)
+			pl, _ := vals["pipeline"].(string)
+			o, _ := d.schema.Option(StageList(pl), st)
 			if !explicit["probability"] {
 				vals["probability"] = o.Probability
 			}
@@ -269,7 +287,8 @@ func (s *Store) lifecycle(d *EntityDef, old, vals map[string]any, explicit map[s
 		}
 	case EntCases:
 		if changed("status") {
-			switch vals["status"] {
+			st, _ := vals["status"].(string)
+			switch d.schema.CaseStatusKind(st) {
 			case "resolved":
 				extra["resolved_at"] = ms(now)
 				extra["closed_at"] = int64(0) // taken back from closed
@@ -323,7 +342,7 @@ func (s *Store) inheritLinks(ctx context.Context, q querier, d *EntityDef, vals 
 // CreateRecord validates and stores a new record in one transaction, with
 // its tags, search entry and (for opportunities) first stage history.
 func (s *Store) CreateRecord(ctx context.Context, a *Actor, e Entity, in Input) (*Record, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return nil, errNotFound()
 	}
@@ -385,8 +404,16 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 		explicit[k] = true
 	}
 	ownerSet, owner := d.applyInput(in.Values, vals, fe)
-	for k := range in.Custom {
-		fe.add("custom."+k, "error.unknown_field")
+	if d.Entity == EntOpportunities && !explicit["stage"] && vals["pipeline"] != DefaultPipeline {
+		// A new opportunity in another pipeline starts at its first stage.
+		pl, _ := vals["pipeline"].(string)
+		if first := d.schema.ActiveOptions(StageList(pl)); len(first) > 0 {
+			vals["stage"] = first[0].Key
+		}
+	}
+	custom, _, err := s.customStep(ctx, q, a, d, 0, nil, in.Custom, true, fe)
+	if err != nil {
+		return nil, err
 	}
 	if !ownerSet || owner == 0 {
 		owner = a.UserID
@@ -394,7 +421,7 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	if d.Entity == EntLeads && vals["status"] == "converted" {
 		fe.add("status", "error.convert_instead")
 	}
-	d.validateRecord(vals, fe)
+	d.validateRecord(vals, custom, nil, fe)
 	if err := s.checkLinksCached(ctx, q, a, d, vals, fe, c); err != nil {
 		return nil, err
 	}
@@ -429,7 +456,7 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	if created.After(now) {
 		updated = created
 	}
-	args := []any{owner, "{}", a.auditUser(), a.auditUser(), ms(created), ms(updated)}
+	args := []any{owner, customJSON(custom), a.auditUser(), a.auditUser(), ms(created), ms(updated)}
 	for _, f := range d.Fields {
 		cols = append(cols, f.column())
 		if v, ok := extra[f.Key]; ok {
@@ -514,7 +541,7 @@ func sortedKeys(m map[string]any) []string {
 // change. Each changed field is kept in the field history (old → new, who,
 // when); a stage change is also kept in the stage history.
 func (s *Store) UpdateRecord(ctx context.Context, a *Actor, e Entity, id int64, in Input) (*Record, error) {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return nil, errNotFound()
 	}
@@ -551,8 +578,9 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		explicit[k] = true
 	}
 	ownerSet, owner := d.applyInput(in.Values, vals, fe)
-	for k := range in.Custom {
-		fe.add("custom."+k, "error.unknown_field")
+	custom, customChanged, err := s.customStep(ctx, tx, a, d, id, cur.Custom, in.Custom, false, fe)
+	if err != nil {
+		return err
 	}
 	if !in.CreatedAt.IsZero() {
 		fe.add("created_at", "error.read_only")
@@ -570,7 +598,7 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 			changed[f.Key] = true
 		}
 	}
-	d.validateRecord(vals, fe)
+	d.validateRecord(vals, custom, explicit, fe)
 	if err := s.checkLinks(ctx, tx, a, d, vals, changed, fe); err != nil {
 		return err
 	}
@@ -621,11 +649,20 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		}
 		rolesChanged = true
 	}
-	if len(changed) == 0 && !tagsChanged && !rolesChanged {
+	if len(changed) == 0 && !tagsChanged && !rolesChanged && len(customChanged) == 0 {
 		return nil
 	}
 	sets := []string{"updated_at = ?", "updated_by = ?", "version = version + 1"}
 	args := []any{ms(now), a.auditUser()}
+	if len(customChanged) > 0 {
+		sets = append(sets, "custom = ?")
+		args = append(args, customJSON(custom))
+		for _, k := range customChanged {
+			if err := s.history(ctx, tx, a, d.Entity, id, "custom."+k, displayCustom(cur.Custom[k]), displayCustom(custom[k]), now); err != nil {
+				return err
+			}
+		}
+	}
 	if changed[d.OwnerKey] {
 		sets = append(sets, "owner_id = ?")
 		args = append(args, owner)
@@ -702,7 +739,7 @@ func (s *Store) setContactRoles(ctx context.Context, tx *sql.Tx, a *Actor, oppID
 	seen := map[int64]bool{}
 	cond, args := a.scopeSQL(EntContacts, ActView, "c.owner_id")
 	for _, cr := range roles {
-		if _, ok := optionOf("contact_role", cr.Role); !ok {
+		if _, ok := s.Schema().Option("contact_role", cr.Role); !ok {
 			fe.add("contact_roles", "error.option")
 			continue
 		}
@@ -735,7 +772,7 @@ func (s *Store) setContactRoles(ctx context.Context, tx *sql.Tx, a *Actor, oppID
 // DeleteRecord moves a record to the trash; linked records keep their
 // links and everything comes back on restore.
 func (s *Store) DeleteRecord(ctx context.Context, a *Actor, e Entity, id int64) error {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return errNotFound()
 	}
@@ -770,7 +807,7 @@ func (s *Store) deleteRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 // RestoreRecord brings a record back from the trash; it needs the delete
 // permission over the record.
 func (s *Store) RestoreRecord(ctx context.Context, a *Actor, e Entity, id int64) error {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return errNotFound()
 	}
@@ -798,7 +835,7 @@ func (s *Store) RestoreRecord(ctx context.Context, a *Actor, e Entity, id int64)
 // PurgeRecord deletes a trashed record for good (emptying the trash); it is
 // for administrators. Links to it from other records become empty.
 func (s *Store) PurgeRecord(ctx context.Context, a *Actor, e Entity, id int64) error {
-	d := defs[e]
+	d := s.def(e)
 	if d == nil {
 		return errNotFound()
 	}

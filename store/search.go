@@ -14,7 +14,17 @@ import (
 
 // searchBody returns the SQL expression of a record's searchable text and
 // the FROM clause it reads, for one row or in bulk.
-func searchBody(e Entity) (expr, from string) {
+func searchBody(d *EntityDef) (expr, from string) {
+	expr, from = baseSearchBody(d.Entity)
+	for _, c := range d.Custom {
+		if c.Searchable {
+			expr += ` || ' ' || COALESCE(` + customExpr(c.Key) + `, '')`
+		}
+	}
+	return expr, from
+}
+
+func baseSearchBody(e Entity) (expr, from string) {
 	switch e {
 	case EntAccounts:
 		return `t.name || ' ' || t.city || ' ' || t.email || ' ' || t.tax_id || ' ' || t.phone_digits`, `accounts t`
@@ -36,7 +46,7 @@ func (s *Store) indexRecord(ctx context.Context, tx *sql.Tx, d *EntityDef, id in
 	if err := s.unindexRecord(ctx, tx, d, id); err != nil {
 		return err
 	}
-	expr, from := searchBody(d.Entity)
+	expr, from := searchBody(d)
 	_, err := tx.ExecContext(ctx, `INSERT INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.id = ? AND t.deleted_at = 0`, d.searchCode, id)
 	return err
 }
@@ -49,7 +59,7 @@ func (s *Store) unindexRecord(ctx context.Context, tx *sql.Tx, d *EntityDef, id 
 // reindexWhere rewrites the search rows of the records matching a
 // condition, e.g. the contacts of a renamed account.
 func (s *Store) reindexWhere(ctx context.Context, tx *sql.Tx, e Entity, cond string, args ...any) error {
-	d := defs[e]
+	d := s.def(e)
 	rows, err := tx.QueryContext(ctx, "SELECT id FROM "+d.Table+" WHERE deleted_at = 0 AND "+cond, args...)
 	if err != nil {
 		return err
@@ -83,11 +93,11 @@ func (s *Store) RebuildSearch(ctx context.Context, a *Actor) error {
 			return err
 		}
 		for _, e := range RecordEntities {
-			d := defs[e]
+			d := s.def(e)
 			if !d.Searchable {
 				continue
 			}
-			expr, from := searchBody(e)
+			expr, from := searchBody(d)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.deleted_at = 0`, d.searchCode); err != nil {
 				return err
 			}
@@ -95,6 +105,24 @@ func (s *Store) RebuildSearch(ctx context.Context, a *Actor) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO search_index (search_index) VALUES ('optimize')`)
 		return err
 	})
+}
+
+// reindexAll rewrites the search rows of every record of a type under a
+// changed description (a custom field became searchable), inside the
+// transaction that changes it.
+func (s *Store) reindexAll(ctx context.Context, tx *sql.Tx, e Entity, change func(d *EntityDef)) error {
+	cur := s.def(e)
+	if !cur.Searchable {
+		return nil
+	}
+	d := *cur
+	change(&d)
+	expr, from := searchBody(&d)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM search_index WHERE (rowid & 7) = ?`, d.searchCode); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.deleted_at = 0`, d.searchCode)
+	return err
 }
 
 // ftsQuery turns what a person typed into a safe FTS5 query: every word
@@ -157,7 +185,7 @@ func (s *Store) Search(ctx context.Context, a *Actor, q string, perType int) ([]
 		need := map[Entity]int{}
 		var order []Entity
 		for _, e := range RecordEntities {
-			d := defs[e]
+			d := s.def(e)
 			if !d.Searchable || !a.Can(e, ActView) {
 				continue
 			}
@@ -183,7 +211,7 @@ func (s *Store) Search(ctx context.Context, a *Actor, q string, perType int) ([]
 			}
 		}
 		for _, e := range order {
-			recs, err := s.recordsByID(ctx, tx, a, defs[e], have[e])
+			recs, err := s.recordsByID(ctx, tx, a, s.def(e), have[e])
 			if err != nil {
 				return err
 			}
@@ -313,7 +341,7 @@ func (s *Store) searchFTS(ctx context.Context, tx *sql.Tx, a *Actor, q string, n
 		return err
 	}
 	for e, n := range need {
-		d := defs[e]
+		d := s.def(e)
 		cands := byCode[d.searchCode]
 		if len(cands) == 0 || n <= 0 {
 			continue

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -62,6 +63,9 @@ type Store struct {
 	// unknown account costs the same time as one for a known account.
 	dummyOnce sync.Once
 	dummyHash string
+
+	// schema is the current customization snapshot (see Schema).
+	schema atomic.Pointer[Schema]
 }
 
 // dsn builds a modernc DSN with the pragmas every connection needs; they are
@@ -136,6 +140,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if err := s.reloadSchema(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: reading customization: %w", err)
 	}
 	r, err := sql.Open("sqlite", dsn(opts.Path, true))
 	if err != nil {

@@ -69,7 +69,7 @@ func coerce(f Field, raw any) (any, string) {
 		if s == "" {
 			return "", ""
 		}
-		if _, ok := optionOf(f.Picklist, s); !ok {
+		if _, ok := f.option(s); !ok {
 			return s, "error.option"
 		}
 		return s, ""
