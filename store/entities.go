@@ -280,9 +280,9 @@ var picklists = map[string][]Option{
 		{Key: "new", StageKind: "open"}, {Key: "in_progress", StageKind: "open"}, {Key: "waiting", StageKind: "open"},
 		{Key: "resolved", StageKind: "resolved"}, {Key: "closed", StageKind: "closed"},
 	},
-	"pipeline": opts(DefaultPipeline),
-	"case_priority":      opts("low", "normal", "high", "urgent"),
-	"case_category":      opts("question", "problem", "complaint", "request", "other"),
+	"pipeline":      opts(DefaultPipeline),
+	"case_priority": opts("low", "normal", "high", "urgent"),
+	"case_category": opts("question", "problem", "complaint", "request", "other"),
 	"stage": {
 		{Key: "reception", Probability: 10, StageKind: "open"},
 		{Key: "qualification", Probability: 20, StageKind: "open"},
