@@ -259,6 +259,10 @@ func workloads(c *config, t *target) []*workload {
 			op: func(w *worker) { w.get("GET /contacts", w.sale, "/contacts") }},
 		{name: "list_tag", desc: "GET /contacts?tag=VIP (salesperson)", clients: n, dur: d, raw: "list_tag",
 			op: func(w *worker) { w.get("GET /contacts?tag=VIP", w.sale, "/contacts?tag=VIP") }},
+		{name: "list_custom", desc: "GET /contacts?custom.contact_preference=whatsapp (salesperson; indexed custom field)", clients: n, dur: d, raw: "list_custom",
+			op: func(w *worker) {
+				w.get("GET /contacts?custom.contact_preference=whatsapp", w.sale, "/contacts?custom.contact_preference=whatsapp")
+			}},
 		{name: "opps_proposal", desc: "GET /opportunities?stage=proposal&sort=amount (salesperson: own)", clients: n, dur: d, raw: "opps_proposal",
 			op: func(w *worker) {
 				w.get("GET /opportunities?stage=proposal&sort=amount", w.sale, "/opportunities?stage=proposal&sort=amount")

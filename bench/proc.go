@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"cartera/demo"
 )
 
 // Demo logins (see demo/demo.go).
@@ -82,10 +84,10 @@ type datasetInfo struct {
 // ensureDataset returns the cached dataset, making it with `cartera demo`
 // the first time, and how long making it took (0 if unknown).
 func ensureDataset(ctx context.Context, c *config, bin string) (string, time.Duration, error) {
-	name := fmt.Sprintf("demo-%s-%d.db", c.size, c.seed)
+	name := fmt.Sprintf("demo-%s-%d-v%d.db", c.size, c.seed, demo.Version)
 	args := []string{"demo", "--size", c.size, "--seed", strconv.FormatUint(c.seed, 10)}
 	if c.contacts > 0 {
-		name = fmt.Sprintf("demo-c%d-%d.db", c.contacts, c.seed)
+		name = fmt.Sprintf("demo-c%d-%d-v%d.db", c.contacts, c.seed, demo.Version)
 		args = []string{"demo", "--contacts", strconv.Itoa(c.contacts), "--seed", strconv.FormatUint(c.seed, 10)}
 	}
 	path := filepath.Join(c.dataDir, name)

@@ -220,6 +220,10 @@ func rawSearch(ctx context.Context, db *sql.DB, q string, limit int) error {
 // does for a tag carried by many records.
 const tagSQL = `SELECT t.* FROM contacts t WHERE t.deleted_at = 0 AND EXISTS (SELECT 1 FROM record_tags rt WHERE rt.entity = 'contacts' AND rt.record_id = t.id AND rt.tag_id = (SELECT tg.id FROM tags tg WHERE tg.name = 'VIP')) ORDER BY t.name_key, t.id LIMIT 50`
 
+// customSQL is what an indexed custom field filter reads, on the field's
+// expression index.
+const customSQL = `SELECT t.* FROM contacts t WHERE t.deleted_at = 0 AND json_extract(t.custom, '$.contact_preference') = 'whatsapp' ORDER BY t.name_key, t.id LIMIT 50`
+
 func rawQueries() []*rawQuery {
 	return []*rawQuery{
 		{name: "list", sql: `SELECT * FROM contacts WHERE deleted_at = 0 ORDER BY name_key, id LIMIT 50`,
@@ -230,6 +234,11 @@ func rawQueries() []*rawQuery {
 		{name: "list_tag", sql: tagSQL,
 			op: func(ctx context.Context, w *rawWorker) (string, error) {
 				_, err := drain(ctx, w.r, tagSQL)
+				return "", err
+			}},
+		{name: "list_custom", sql: customSQL,
+			op: func(ctx context.Context, w *rawWorker) (string, error) {
+				_, err := drain(ctx, w.r, customSQL)
 				return "", err
 			}},
 		{name: "opps_proposal", sql: `SELECT * FROM opportunities WHERE deleted_at = 0 AND stage = 'proposal' ORDER BY amount_cents, id LIMIT 50`,

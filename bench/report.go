@@ -212,7 +212,7 @@ func (r *report) targets() []target_ {
 	if c.clients != 8 {
 		at += " (the target says 8)"
 	}
-	for _, name := range []string{"list", "list_tag", "opps_proposal", "opps_proposal_admin", "record", "search"} {
+	for _, name := range []string{"list", "list_tag", "list_custom", "opps_proposal", "opps_proposal_admin", "record", "search"} {
 		x := r.httpByName(name)
 		if x == nil {
 			continue

@@ -94,6 +94,10 @@ var staff = []struct {
 // StaffPassword is the password of every demo staff user.
 const StaffPassword = "demo-2026"
 
+// Version changes whenever the generator makes different data, so cached
+// benchmark datasets made by an older generator are not reused.
+const Version = 2
+
 // Generate fills st. A new database is set up first (company "Distribucions
 // Puig SL", administrator Admin); demo staff are added unless present.
 func Generate(ctx context.Context, st *store.Store, o Options) (*Result, error) {
@@ -165,6 +169,9 @@ func Generate(ctx context.Context, st *store.Store, o Options) (*Result, error) 
 			marketing = append(marketing, u.ID)
 		}
 	}
+	if err := customFields(ctx, st, sys); err != nil {
+		return nil, err
+	}
 	g := &gen{r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: now}
 	start := time.Now()
 	big := counts.Contacts >= 100_000
@@ -214,6 +221,12 @@ func Generate(ctx context.Context, st *store.Store, o Options) (*Result, error) 
 			}, CreatedAt: g.past(730)}
 			if g.r.IntN(4) == 0 {
 				in.Values["mobile"] = g.phone(6)
+			}
+			if g.r.IntN(5) < 3 {
+				in.SetCustom("birth_date", g.now.AddDate(-20-g.r.IntN(45), 0, -g.r.IntN(365)).Format("2006-01-02"))
+			}
+			if g.r.IntN(10) < 7 {
+				in.SetCustom("contact_preference", g.weighted([]string{"email", "phone", "whatsapp", "visit", "post"}, []int{45, 30, 15, 7, 3}))
 			}
 			if g.r.IntN(12) == 0 {
 				tags := []string{g.pick(tagNames)}
@@ -449,4 +462,37 @@ func ascii(s string) string {
 		}
 		return -1
 	}, out)
+}
+
+// customFields adds seed 000's example fields to contacts, "Data de
+// naixement" and "Preferències de contacte", unless they exist already.
+func customFields(ctx context.Context, st *store.Store, sys *store.Actor) error {
+	sc := st.Schema()
+	if _, ok := sc.CustomField(store.EntContacts, "birth_date"); !ok {
+		if _, err := st.CreateCustomField(ctx, sys, store.EntContacts, store.CustomFieldInput{
+			Key: "birth_date", Kind: store.KDate, Section: "",
+			Labels: store.Labels{"ca": "Data de naixement", "es": "Fecha de nacimiento", "en": "Date of birth"},
+		}); err != nil {
+			return fmt.Errorf("custom field birth_date: %w", err)
+		}
+	}
+	if _, ok := sc.CustomField(store.EntContacts, "contact_preference"); !ok {
+		opt := func(key, ca, es, en string) store.Option {
+			return store.Option{Key: key, Labels: store.Labels{"ca": ca, "es": es, "en": en}}
+		}
+		if _, err := st.CreateCustomField(ctx, sys, store.EntContacts, store.CustomFieldInput{
+			Key: "contact_preference", Kind: store.KSelect, List: true, Filterable: true,
+			Labels: store.Labels{"ca": "Preferències de contacte", "es": "Preferencias de contacto", "en": "Contact preference"},
+			Options: []store.Option{
+				opt("email", "Correu electrònic", "Correo electrónico", "E-mail"),
+				opt("phone", "Telèfon", "Teléfono", "Phone"),
+				opt("whatsapp", "WhatsApp", "WhatsApp", "WhatsApp"),
+				opt("visit", "Visita", "Visita", "Visit"),
+				opt("post", "Correu postal", "Correo postal", "Post"),
+			},
+		}); err != nil {
+			return fmt.Errorf("custom field contact_preference: %w", err)
+		}
+	}
+	return nil
 }

@@ -119,6 +119,10 @@ type Translator struct {
 // Lang is the translator's language code.
 func (t *Translator) Lang() string { return t.lang }
 
+// Has reports whether the translator's language has a key, so a label the
+// firm named itself can fall back to the catalog only when one exists.
+func (t *Translator) Has(key string) bool { return t.b.Has(t.lang, key) }
+
 // Location is the time zone dates are shown in.
 func (t *Translator) Location() *time.Location { return t.tz }
 

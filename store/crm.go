@@ -384,6 +384,14 @@ type StageColumn struct {
 // with each column's count and total, and up to perColumn cards per column
 // (most recently changed first).
 func (s *Store) Board(ctx context.Context, a *Actor, ownerID int64, perColumn int) ([]StageColumn, error) {
+	return s.PipelineBoard(ctx, a, DefaultPipeline, ownerID, perColumn)
+}
+
+// PipelineBoard is Board for one pipeline: its active stages, in order.
+func (s *Store) PipelineBoard(ctx context.Context, a *Actor, pipeline string, ownerID int64, perColumn int) ([]StageColumn, error) {
+	if _, ok := s.Schema().Pipeline(pipeline); !ok {
+		return nil, errNotFound()
+	}
 	if !a.Can(EntOpportunities, ActView) {
 		return nil, errForbidden()
 	}
@@ -393,13 +401,14 @@ func (s *Store) Board(ctx context.Context, a *Actor, ownerID int64, perColumn in
 	d := s.def(EntOpportunities)
 	var cols []StageColumn
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, o := range picklists["stage"] {
+		for _, o := range d.schema.ActiveOptions(StageList(pipeline)) {
 			f := Filter{OwnerID: ownerID, Eq: map[string]string{"stage": o.Key}}
 			where, args, err := s.filterSQL(a, d, f, ActView)
 			if err != nil {
 				return err
 			}
-			where += " AND t.pipeline = 'default'"
+			where += " AND t.pipeline = ?"
+			args = append(args, pipeline)
 			c := StageColumn{Stage: o.Key, Kind: o.StageKind}
 			var cents int64
 			if err := tx.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum(t.amount_cents), 0) FROM opportunities t WHERE "+where, args...).Scan(&c.Count, &cents); err != nil {

@@ -22,6 +22,7 @@ type Record struct {
 	Refs         map[string]string
 	Tags         []string
 	Custom       map[string]any
+	retained     map[string]any // values of removed custom fields
 	ContactRoles []ContactRole
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -133,10 +134,17 @@ func (d *EntityDef) scan(sc interface{ Scan(...any) error }) (*Record, error) {
 	r.Custom = map[string]any{}
 	if custom != "" && custom != "{}" {
 		json.Unmarshal([]byte(custom), &r.Custom)
-		for _, c := range d.Custom {
-			if v, ok := r.Custom[c.Key]; ok {
-				r.Custom[c.Key] = customFromJSON(c, v)
+		for k, v := range r.Custom {
+			if c, ok := d.CustomField(k); ok {
+				r.Custom[k] = customFromJSON(c, v)
+				continue
 			}
+			// A removed field's value is kept, out of sight, until purged.
+			if r.retained == nil {
+				r.retained = map[string]any{}
+			}
+			r.retained[k] = v
+			delete(r.Custom, k)
 		}
 	}
 	r.Title = d.title(r.Values)
@@ -340,4 +348,12 @@ func (s *Store) FindRecord(ctx context.Context, a *Actor, e Entity, id int64) (*
 		return err
 	})
 	return r, err
+}
+
+// SetCustom sets one custom value of an input, creating the map.
+func (in *Input) SetCustom(key string, v any) {
+	if in.Custom == nil {
+		in.Custom = map[string]any{}
+	}
+	in.Custom[key] = v
 }

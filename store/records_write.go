@@ -578,7 +578,14 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		explicit[k] = true
 	}
 	ownerSet, owner := d.applyInput(in.Values, vals, fe)
-	custom, customChanged, err := s.customStep(ctx, tx, a, d, id, cur.Custom, in.Custom, false, fe)
+	base := make(map[string]any, len(cur.Custom)+len(cur.retained))
+	for k, v := range cur.retained {
+		base[k] = v
+	}
+	for k, v := range cur.Custom {
+		base[k] = v
+	}
+	custom, customChanged, err := s.customStep(ctx, tx, a, d, id, base, in.Custom, false, fe)
 	if err != nil {
 		return err
 	}

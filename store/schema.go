@@ -497,3 +497,7 @@ type FormSlot struct {
 	Section  string
 	Position int64
 }
+
+// NewSchema returns the schema of a database nobody has customized, for
+// code that renders without a store.
+func NewSchema() *Schema { return baseSchema }

@@ -12,7 +12,7 @@ import (
 
 // recordBulk applies one action to the selected rows of a list.
 func (s *Server) recordBulk(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
 		return
@@ -58,7 +58,7 @@ func (s *Server) recordBulk(w http.ResponseWriter, r *http.Request) {
 
 // viewSave stores the current list filter under a name.
 func (s *Server) viewSave(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
 		return
@@ -73,7 +73,7 @@ func (s *Server) viewSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) viewDelete(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := s.st.DeleteView(r.Context(), reqCtxOf(r).actor, pathID(r, "id")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -141,10 +141,12 @@ func (s *Server) convertSubmit(w http.ResponseWriter, r *http.Request) {
 
 // boardData feeds the pipeline board.
 type boardData struct {
-	Columns []boardColumn
-	Owners  []option
-	Stages  []option
-	CanEdit bool
+	Columns   []boardColumn
+	Owners    []option
+	Stages    []option
+	CanEdit   bool
+	Pipeline  string
+	Pipelines []option
 }
 
 type boardColumn struct {
@@ -174,7 +176,11 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	owner := parseInt64(r.URL.Query().Get("owner"))
-	cols, err := s.st.Board(r.Context(), a, owner, boardCards)
+	pipeline := r.URL.Query().Get("pipeline")
+	if pipeline == "" {
+		pipeline = store.DefaultPipeline
+	}
+	cols, err := s.st.PipelineBoard(r.Context(), a, pipeline, owner, boardCards)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -182,9 +188,16 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(r, "board.title")
 	p.Section = "opportunities"
 	cur, _ := s.st.Company(r.Context())
-	bd := boardData{CanEdit: a.Can(store.EntOpportunities, store.ActEdit), Stages: p.optionsFor("stage", "", false)}
+	list := store.StageList(pipeline)
+	bd := boardData{CanEdit: a.Can(store.EntOpportunities, store.ActEdit), Stages: p.selectOptions(list, p.schema().ActiveOptions(list), "", false), Pipeline: pipeline}
+	for _, pl := range p.schema().Pipelines() {
+		if pl.Retired && pl.Key != pipeline {
+			continue
+		}
+		bd.Pipelines = append(bd.Pipelines, option{Value: pl.Key, Label: p.OptName("pipeline", pl.Key), Selected: pl.Key == pipeline})
+	}
 	for _, c := range cols {
-		bc := boardColumn{Stage: c.Stage, Label: p.T(optionLabel("stage", c.Stage)), Kind: c.Kind, Count: c.Count, Total: p.Tr.Money(c.Amount, cur.Currency)}
+		bc := boardColumn{Stage: c.Stage, Label: p.OptName(list, c.Stage), Kind: c.Kind, Count: c.Count, Total: p.Tr.Money(c.Amount, cur.Currency)}
 		for _, rec := range c.Records {
 			card := boardCard{ID: rec.ID, Title: rec.Title, Account: rec.Refs["account_id"], Amount: p.Tr.Money(rec.Float("amount"), rec.Str("currency")), Href: recordPath(store.EntOpportunities, rec.ID), Stage: rec.Str("stage")}
 			if d := rec.Str("expected_close_date"); d != "" {
@@ -341,16 +354,16 @@ func searchSubtitle(p *page, r *store.Record) string {
 	case store.EntLeads:
 		return r.Str("company")
 	case store.EntOpportunities:
-		return r.Refs["account_id"] + " · " + p.T(optionLabel("stage", r.Str("stage")))
+		return r.Refs["account_id"] + " · " + p.OptName("stage", r.Str("stage"))
 	case store.EntCases:
-		return p.T(optionLabel("case_status", r.Str("status")))
+		return p.OptName("case_status", r.Str("status"))
 	}
 	return ""
 }
 
 // lookup answers the record pickers of forms with <option> elements.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	a := reqCtxOf(r).actor
 	q := r.URL.Query().Get("q")
 	for k, v := range r.URL.Query() {

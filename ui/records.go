@@ -14,9 +14,9 @@ import (
 )
 
 // pageEntity reads the {entity} route variable of record pages.
-func pageEntity(r *http.Request) (store.Entity, *store.EntityDef) {
+func (s *Server) pageEntity(r *http.Request) (store.Entity, *store.EntityDef) {
 	e, _ := entityFromPath(mux.Vars(r)["entity"])
-	return e, store.Def(e)
+	return e, s.st.Schema().Def(e)
 }
 
 // column is a list column header.
@@ -47,6 +47,7 @@ type option struct {
 // picker (Ref), or a text input.
 type filterField struct {
 	Key, Label string
+	Type       string // input type of a text filter on a custom field
 	Options    []option
 	Ref        store.Entity
 	Value      string
@@ -97,11 +98,7 @@ func (p *page) formOptions(picklist, current string, required bool) []option {
 }
 
 func (p *page) choices(picklist, current string) []option {
-	var out []option
-	for _, o := range store.Picklist(picklist) {
-		out = append(out, option{Value: o.Key, Label: p.T(optionLabel(picklist, o.Key)), Selected: o.Key == current})
-	}
-	return out
+	return p.selectOptions(picklist, p.schema().Options(picklist), current, false)
 }
 
 // withQuery returns path?query with some keys replaced (empty values drop).
@@ -135,7 +132,7 @@ func parseDate(v string, loc *time.Location) time.Time {
 // view can be bookmarked and shared), sortable columns, keyset pages, bulk
 // actions and saved views.
 func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
-	e, d := pageEntity(r)
+	e, d := s.pageEntity(r)
 	rc := reqCtxOf(r)
 	a := rc.actor
 	if !a.Can(e, store.ActView) {
@@ -170,16 +167,16 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 	data := listData{Entity: e, Q: f.Q, Tag: q.Get("tag"), Limit: f.Limit, Limits: []int{25, 50, 100, 200}, OwnerKey: d.OwnerKey, Tagged: d.Tagged, Dates: dates,
 		CanCreate: a.Can(e, store.ActCreate), CanEdit: a.Can(e, store.ActEdit), CanDelete: a.Can(e, store.ActDelete)}
 	for _, fl := range d.Fields {
-		if !fl.Filter {
+		if !fl.Filter || fl.Hidden {
 			continue
 		}
 		if v := q.Get(fl.Key); v != "" {
 			f.Eq[fl.Key] = v
 		}
-		ff := filterField{Key: fl.Key, Label: fieldLabelFor(e, fl.Key), Value: q.Get(fl.Key)}
+		ff := filterField{Key: fl.Key, Label: p.FieldName(e, fl.Key), Value: q.Get(fl.Key)}
 		switch fl.Kind {
 		case store.KSelect:
-			ff.Options = p.optionsFor(fl.Picklist, q.Get(fl.Key), true)
+			ff.Options = append([]option{{Value: "", Label: p.T("common.any"), Selected: q.Get(fl.Key) == ""}}, optionsAll(p, fl.Picklist, fl.Options(), q.Get(fl.Key))...)
 		case store.KRef:
 			if !a.Can(fl.Ref, store.ActView) || (e == store.EntActivities || e == store.EntTasks) && fl.Key != "account_id" && fl.Key != "contact_id" {
 				continue
@@ -191,6 +188,26 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 					ff.Options = append(ff.Options, option{Value: itoa(id), Label: rec.Title, Selected: true})
 				}
 			}
+		}
+		data.Filters = append(data.Filters, ff)
+	}
+	for _, c := range d.Custom {
+		if !c.Filterable {
+			continue
+		}
+		key := "custom." + c.Key
+		v := q.Get(key)
+		if v != "" {
+			f.Eq[key] = v
+		}
+		ff := filterField{Key: key, Label: p.CustomName(c), Value: v}
+		switch c.Kind {
+		case store.KSelect, store.KMulti:
+			ff.Options = append([]option{{Value: "", Label: p.T("common.any"), Selected: v == ""}}, optionsAll(p, c.OptionList(), c.Options, v)...)
+		case store.KBool:
+			ff.Options = []option{{Value: "", Label: p.T("common.any"), Selected: v == ""}, {Value: "1", Label: p.T("common.yes"), Selected: v == "1"}, {Value: "0", Label: p.T("common.no"), Selected: v == "0"}}
+		default:
+			ff.Type = inputType(c.Kind)
 		}
 		data.Filters = append(data.Filters, ff)
 	}
@@ -219,10 +236,10 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 	}
 	curSort := f.Sort
 	for _, fl := range d.Fields {
-		if !fl.List {
+		if !fl.List || fl.Hidden {
 			continue
 		}
-		c := column{Key: fl.Key, Label: fieldLabelFor(e, fl.Key)}
+		c := column{Key: fl.Key, Label: p.FieldName(e, fl.Key)}
 		sortKey := fl.Key
 		if (e == store.EntContacts || e == store.EntLeads) && fl.Key == "last_name" {
 			sortKey = "name"
@@ -238,14 +255,24 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Columns = append(data.Columns, c)
 	}
+	for _, c := range d.Custom {
+		if c.List {
+			data.Columns = append(data.Columns, column{Key: "custom." + c.Key, Label: p.CustomName(c)})
+		}
+	}
 	for _, rec := range recs {
 		row := listRow{ID: rec.ID, Href: recordPath(e, rec.ID), Title: rec.Title, Owner: rec.OwnerName, Tags: rec.Tags}
 		if row.Title == "" {
 			row.Title = "#" + itoa(rec.ID)
 		}
 		for _, fl := range d.Fields {
-			if fl.List {
+			if fl.List && !fl.Hidden {
 				row.Cells = append(row.Cells, p.showValue(rec, fl))
+			}
+		}
+		for _, c := range d.Custom {
+			if c.List {
+				row.Cells = append(row.Cells, p.showCustom(rec, c))
 			}
 		}
 		data.Rows = append(data.Rows, row)
@@ -282,6 +309,11 @@ type formField struct {
 	Ref        store.Entity
 	RefTitle   string
 	Wide       bool
+	Help       string
+	Multiple   bool
+	// Section is the heading shown before this field when it opens a new
+	// section of the form.
+	Section string
 }
 
 // formData feeds the record form.
@@ -334,57 +366,131 @@ func (s *Server) buildForm(r *http.Request, p *page, e store.Entity, rec *store.
 	}
 	fd.OwnerError = p.Errors[d.OwnerKey]
 	prefill := r.URL.Query()
-	for _, f := range d.Fields {
-		if f.ReadOnly {
-			continue
+	d = p.def(e)
+	section := ""
+	for _, slot := range p.schema().FormOrder(e) {
+		var ff formField
+		if slot.Custom {
+			c, ok := d.CustomField(slot.Key)
+			if !ok {
+				continue
+			}
+			ff = s.customFormField(r, p, c, rec, submitted, prefill)
+		} else {
+			f, ok := d.Field(slot.Key)
+			if !ok {
+				continue
+			}
+			ff = s.standardFormField(r, p, e, f, rec, submitted, prefill)
 		}
-		ff := formField{Key: f.Key, Label: fieldLabelFor(e, f.Key), Kind: f.Kind, Required: f.Required, Error: p.Errors[f.Key], Ref: f.Ref, Wide: f.Kind == store.KLongText}
-		switch {
-		case submitted != nil:
-			ff.Value = submitted.Get(f.Key)
-		case rec != nil:
-			ff.Value = p.formValue(rec, f)
-		default:
-			ff.Value = prefill.Get(f.Key)
-			if f.Kind == store.KDateTime && ff.Value == "" && f.Key == "occurred_at" {
-				ff.Value = time.Now().In(p.Tr.Location()).Format("2006-01-02T15:04")
-			}
-		}
-		switch f.Kind {
-		case store.KSelect:
-			cur := ff.Value
-			if cur == "" && rec == nil && submitted == nil {
-				cur = defaultOption(e, f.Key)
-			}
-			ff.Options = p.formOptions(f.Picklist, cur, f.Required)
-		case store.KRef:
-			if id := parseInt64(ff.Value); id != 0 {
-				if t, err := s.st.FindRecord(r.Context(), a, f.Ref, id); err == nil {
-					ff.RefTitle = t.Title
-				} else {
-					ff.Value = ""
-				}
-			}
-		case store.KEmail:
-			ff.Type = "email"
-		case store.KPhone:
-			ff.Type = "tel"
-		case store.KURL:
-			ff.Type = "text"
-		case store.KDate:
-			ff.Type = "date"
-		case store.KDateTime:
-			ff.Type = "datetime-local"
-		case store.KNumber:
-			ff.Type = "number"
-		case store.KMoney:
-			ff.Type = "text"
-		default:
-			ff.Type = "text"
+		if slot.Section != section {
+			ff.Section = slot.Section
+			section = slot.Section
 		}
 		fd.Fields = append(fd.Fields, ff)
 	}
 	return fd, nil
+}
+
+// standardFormField prepares the input of a standard field.
+func (s *Server) standardFormField(r *http.Request, p *page, e store.Entity, f store.Field, rec *store.Record, submitted, prefill url.Values) formField {
+	a := reqCtxOf(r).actor
+	ff := formField{Key: f.Key, Label: p.FieldName(e, f.Key), Kind: f.Kind, Required: f.Required, Error: p.Errors[f.Key], Ref: f.Ref, Wide: f.Kind == store.KLongText}
+	switch {
+	case submitted != nil:
+		ff.Value = submitted.Get(f.Key)
+	case rec != nil:
+		ff.Value = p.formValue(rec, f)
+	default:
+		ff.Value = prefill.Get(f.Key)
+		if f.Kind == store.KDateTime && ff.Value == "" && f.Key == "occurred_at" {
+			ff.Value = time.Now().In(p.Tr.Location()).Format("2006-01-02T15:04")
+		}
+	}
+	switch f.Kind {
+	case store.KSelect:
+		cur := ff.Value
+		if cur == "" && rec == nil && submitted == nil {
+			cur = defaultOption(e, f.Key)
+		}
+		ff.Options = p.selectOptions(f.Picklist, f.Options(), cur, !f.Required)
+		if f.Key == "stage" {
+			// Stages are named after their pipeline's list.
+			pl := store.DefaultPipeline
+			if rec != nil {
+				pl = rec.Str("pipeline")
+			}
+			for i := range ff.Options {
+				if ff.Options[i].Value != "" {
+					ff.Options[i].Label = p.OptName(store.StageList(pl), ff.Options[i].Value)
+				}
+			}
+		}
+	case store.KRef:
+		if id := parseInt64(ff.Value); id != 0 {
+			if t, err := s.st.FindRecord(r.Context(), a, f.Ref, id); err == nil {
+				ff.RefTitle = t.Title
+			} else {
+				ff.Value = ""
+			}
+		}
+	case store.KURL, store.KMoney:
+		ff.Type = "text"
+	default:
+		ff.Type = inputType(f.Kind)
+	}
+	return ff
+}
+
+// customFormField prepares the input of a custom field, named
+// "custom.KEY" in the form.
+func (s *Server) customFormField(r *http.Request, p *page, c *store.CustomField, rec *store.Record, submitted, prefill url.Values) formField {
+	a := reqCtxOf(r).actor
+	key := "custom." + c.Key
+	ff := formField{Key: key, Label: p.CustomName(c), Kind: c.Kind, Required: c.Required, Error: p.Errors[key], Ref: c.Ref,
+		Wide: c.Kind == store.KLongText || c.Kind == store.KMulti, Help: c.Help.In(p.Tr.Lang())}
+	var multi []string
+	switch {
+	case submitted != nil:
+		ff.Value = submitted.Get(key)
+		multi = submitted[key]
+	case rec != nil:
+		ff.Value = p.customFormValue(rec, c)
+		multi, _ = rec.Custom[c.Key].([]string)
+	default:
+		ff.Value = prefill.Get(key)
+	}
+	switch c.Kind {
+	case store.KSelect:
+		ff.Kind = store.KSelect
+		ff.Options = p.selectOptions(c.OptionList(), c.Options, ff.Value, !c.Required)
+	case store.KMulti:
+		ff.Kind = store.KSelect
+		ff.Multiple = true
+		for _, o := range c.Options {
+			sel := false
+			for _, m := range multi {
+				sel = sel || m == o.Key
+			}
+			if o.Retired && !sel {
+				continue
+			}
+			ff.Options = append(ff.Options, option{Value: o.Key, Label: p.OptName(c.OptionList(), o.Key), Selected: sel})
+		}
+	case store.KRef:
+		if id := parseInt64(ff.Value); id != 0 {
+			if t, err := s.st.FindRecord(r.Context(), a, c.Ref, id); err == nil {
+				ff.RefTitle = t.Title
+			} else {
+				ff.Value = ""
+			}
+		}
+	case store.KURL, store.KMoney:
+		ff.Type = "text"
+	default:
+		ff.Type = inputType(c.Kind)
+	}
+	return ff
 }
 
 // defaultOption is the option a new record's select starts on.
@@ -438,7 +544,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Server) recordNew(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if !reqCtxOf(r).actor.Can(e, store.ActCreate) {
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
 		return
@@ -450,7 +556,7 @@ func (s *Server) recordNew(w http.ResponseWriter, r *http.Request) {
 // first warns about likely duplicates, and the user may open one of them
 // or confirm to create anyway.
 func (s *Server) recordCreate(w http.ResponseWriter, r *http.Request) {
-	e, d := pageEntity(r)
+	e, d := s.pageEntity(r)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
 		return
@@ -483,7 +589,7 @@ func (s *Server) recordCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loadPageRecord(w http.ResponseWriter, r *http.Request) (*store.Record, bool) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	rec, err := s.st.FindRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -509,9 +615,8 @@ func (s *Server) recordUpdate(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
 		return
 	}
-	d := store.Def(rec.Entity)
 	p := s.newPage(r, "")
-	in := inputFromForm(d, r.PostForm, p.Tr.Location())
+	in := inputFromForm(p.def(rec.Entity), r.PostForm, p.Tr.Location())
 	if _, err := s.st.UpdateRecord(r.Context(), reqCtxOf(r).actor, rec.Entity, rec.ID, in); err != nil {
 		s.renderForm(w, r, 0, rec.Entity, rec, r.PostForm, err, nil)
 		return
@@ -525,7 +630,7 @@ func (s *Server) recordUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recordDelete(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := s.st.DeleteRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -579,26 +684,48 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 	a := reqCtxOf(r).actor
 	ctx := r.Context()
 	e := rec.Entity
-	d := store.Def(e)
 	p := s.newPage(r, "entity."+string(e))
+	d := p.def(e)
 	p.Section = string(e)
 	sd := showData{Entity: e, Record: rec, LinkKey: linkKey(e), OwnerKey: d.OwnerKey,
 		CanEdit:   a.Can(e, store.ActEdit) && a.CheckRecord(e, store.ActEdit, rec.OwnerID, 0) == nil,
 		CanDelete: a.Can(e, store.ActDelete)}
 	sd.CanConvert = e == store.EntLeads && sd.CanEdit && rec.Str("status") != "converted" && a.Can(store.EntContacts, store.ActCreate)
-	for _, f := range d.Fields {
+	for _, slot := range p.schema().FormOrder(e) {
+		if slot.Custom {
+			c, ok := d.CustomField(slot.Key)
+			if !ok {
+				continue
+			}
+			if v := p.showCustom(rec, c); v.Text != "" {
+				sd.Fields = append(sd.Fields, showField{Label: p.CustomName(c), Value: v, Wide: c.Kind == store.KLongText})
+			}
+			continue
+		}
+		f, ok := d.Field(slot.Key)
+		if !ok {
+			continue
+		}
 		c := p.showValue(rec, f)
 		if c.Text == "" && f.Kind != store.KMoney {
 			continue
 		}
-		sd.Fields = append(sd.Fields, showField{Label: fieldLabelFor(e, f.Key), Value: c, Wide: f.Kind == store.KLongText})
+		sd.Fields = append(sd.Fields, showField{Label: p.FieldName(e, f.Key), Value: c, Wide: f.Kind == store.KLongText})
+	}
+	for _, f := range d.Fields {
+		// Read-only fields (resolved at, converted to…) follow the form's.
+		if f.ReadOnly {
+			if c := p.showValue(rec, f); c.Text != "" {
+				sd.Fields = append(sd.Fields, showField{Label: p.FieldName(e, f.Key), Value: c})
+			}
+		}
 	}
 	for _, cr := range rec.ContactRoles {
 		name := cr.ContactName
 		if name == "" {
 			name = p.T("common.hidden_record")
 		}
-		sd.Roles = append(sd.Roles, cell{Text: name + " · " + p.T(optionLabel("contact_role", cr.Role)), Href: template.URL(recordPath(store.EntContacts, cr.ContactID))})
+		sd.Roles = append(sd.Roles, cell{Text: name + " · " + p.OptName("contact_role", cr.Role), Href: template.URL(recordPath(store.EntContacts, cr.ContactID))})
 	}
 	// Linked records, each list filtered by the reader's own scope.
 	addRelated := func(target store.Entity, key string, f store.Filter) {
@@ -623,13 +750,13 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 			sub := ""
 			switch target {
 			case store.EntOpportunities:
-				sub = p.T(optionLabel("stage", x.Str("stage"))) + " · " + p.Tr.Money(x.Float("amount"), x.Str("currency"))
+				sub = p.OptName("stage", x.Str("stage")) + " · " + p.Tr.Money(x.Float("amount"), x.Str("currency"))
 			case store.EntContacts:
 				sub = x.Str("title")
 			case store.EntCases:
-				sub = p.T(optionLabel("case_status", x.Str("status")))
+				sub = p.OptName("case_status", x.Str("status"))
 			case store.EntTasks:
-				sub = p.T(optionLabel("task_status", x.Str("status"))) + " · " + p.DateTime(x.Time("due_at"))
+				sub = p.OptName("task_status", x.Str("status")) + " · " + p.DateTime(x.Time("due_at"))
 			}
 			rl.Rows = append(rl.Rows, listRow{ID: x.ID, Href: recordPath(target, x.ID), Title: x.Title, Owner: sub})
 		}
@@ -662,21 +789,21 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		switch it.Kind {
 		case "activity":
 			tr.Title, tr.Detail, tr.Href = it.Subject, it.Detail, recordPath(store.EntActivities, it.RecordID)
-			tr.Badge = p.T(optionLabel("activity_type", it.Type))
+			tr.Badge = p.OptName("activity_type", it.Type)
 			if it.New != "" {
-				tr.Badge += " · " + p.T(optionLabel("activity_outcome", it.New))
+				tr.Badge += " · " + p.OptName("activity_outcome", it.New)
 			}
 		case "task":
 			tr.Title, tr.Detail, tr.Href = it.Subject, it.Detail, recordPath(store.EntTasks, it.RecordID)
-			tr.Badge = p.T("entity.tasks") + " · " + p.T(optionLabel("task_status", it.Type))
+			tr.Badge = p.T("entity.tasks") + " · " + p.OptName("task_status", it.Type)
 		case "stage_change":
-			tr.Title = p.T("timeline.stage_change", "From", p.T(optionLabel("stage", it.Old)), "To", p.T(optionLabel("stage", it.New)))
+			tr.Title = p.T("timeline.stage_change", "From", p.OptName("stage", it.Old), "To", p.OptName("stage", it.New))
 		case "field_change":
 			if it.Field == "merged" {
 				tr.Title = p.T("timeline.merged", "Name", it.Old)
 				break
 			}
-			tr.Title = p.T("timeline.field_change", "Field", p.T(fieldLabelFor(e, it.Field)))
+			tr.Title = p.T("timeline.field_change", "Field", p.FieldName(e, it.Field))
 			tr.Detail = p.historyValue(e, it.Field, it.Old) + " → " + p.historyValue(e, it.Field, it.New)
 		case "created":
 			tr.Title = p.T("timeline.created")
@@ -697,10 +824,21 @@ func (p *page) historyValue(e store.Entity, key, v string) string {
 	if v == "" {
 		return "—"
 	}
-	if f, ok := store.Def(e).Field(key); ok {
+	d := p.def(e)
+	if ck, ok := strings.CutPrefix(key, "custom."); ok {
+		if c, ok := p.schema().CustomField(e, ck); ok && (c.Kind == store.KSelect || c.Kind == store.KMulti) {
+			var names []string
+			for _, k := range strings.Split(v, ", ") {
+				names = append(names, p.OptName(c.OptionList(), k))
+			}
+			return strings.Join(names, ", ")
+		}
+		return v
+	}
+	if f, ok := d.Field(key); ok {
 		switch f.Kind {
 		case store.KSelect:
-			return p.T(optionLabel(f.Picklist, v))
+			return p.OptName(f.Picklist, v)
 		case store.KDateTime:
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				return p.DateTime(t)

@@ -52,7 +52,11 @@ func (p *page) showValue(r *store.Record, f store.Field) cell {
 		if s == "" {
 			return cell{}
 		}
-		return cell{Text: p.T(optionLabel(f.Picklist, s)), Code: s}
+		list := f.Picklist
+		if f.Key == "stage" && r.Entity == store.EntOpportunities {
+			list = store.StageList(r.Str("pipeline"))
+		}
+		return cell{Text: p.OptName(list, s), Code: s}
 	case store.KRef:
 		id, _ := v.(int64)
 		if id == 0 {
@@ -174,6 +178,27 @@ func inputFromForm(d *store.EntityDef, form url.Values, loc *time.Location) stor
 			}
 		}
 		in.Values[f.Key] = v
+	}
+	for _, c := range d.Custom {
+		key := "custom." + c.Key
+		vs, ok := form[key]
+		if !ok {
+			if form.Has("_present_" + key) {
+				in.SetCustom(c.Key, nil)
+			}
+			continue
+		}
+		switch c.Kind {
+		case store.KMulti:
+			in.SetCustom(c.Key, vs)
+			continue
+		case store.KDateTime:
+			if t, err := time.ParseInLocation("2006-01-02T15:04", vs[0], loc); err == nil {
+				in.SetCustom(c.Key, t.UTC().Format(time.RFC3339))
+				continue
+			}
+		}
+		in.SetCustom(c.Key, vs[0])
 	}
 	if v, ok := form[d.OwnerKey]; ok && len(v) > 0 && v[0] != "" {
 		in.Values[d.OwnerKey] = v[0]

@@ -33,6 +33,8 @@ type page struct {
 	Errors   map[string]string // field → translated message
 	ErrorMsg string            // translated message above the form
 	Status   int
+	// Schema is the firm's customization snapshot for this request.
+	Schema *store.Schema
 }
 
 type flashMsg struct {
@@ -95,6 +97,9 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return m
 		},
 		"str":  func(v any) string { return fmt.Sprint(v) },
+		// id turns a field key ("custom.birth_date") into an element id
+		// safe in CSS selectors.
+		"id": func(v string) string { return strings.ReplaceAll(v, ".", "-") },
 		"list": func(v ...string) []string { return v },
 		"contains": func(list any, v string) bool {
 			switch l := list.(type) {
@@ -140,7 +145,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 // newPage prepares the common parts of a page for the current request.
 func (s *Server) newPage(r *http.Request, title string) *page {
 	rc := reqCtxOf(r)
-	p := &page{Tr: rc.tr, Actor: rc.actor, Company: rc.company, Title: title, Path: r.URL.Path, Form: url.Values{}, Errors: map[string]string{}}
+	p := &page{Tr: rc.tr, Actor: rc.actor, Company: rc.company, Title: title, Path: r.URL.Path, Form: url.Values{}, Errors: map[string]string{}, Schema: s.st.Schema()}
 	for _, l := range i18n.Languages {
 		p.Langs = append(p.Langs, langOption{Code: l, Name: i18n.LanguageNames[l], Current: l == rc.tr.Lang()})
 	}

@@ -40,7 +40,7 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) trashRestore(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := s.st.RestoreRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -50,7 +50,7 @@ func (s *Server) trashRestore(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) trashPurge(w http.ResponseWriter, r *http.Request) {
-	e, _ := pageEntity(r)
+	e, _ := s.pageEntity(r)
 	if err := s.st.PurgeRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id")); err != nil {
 		s.fail(w, r, err)
 		return

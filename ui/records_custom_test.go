@@ -1,0 +1,249 @@
+package ui_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"cartera/store"
+)
+
+// mustSeed000Fields adds seed 000's example fields to contacts.
+func mustSeed000Fields(t *testing.T, st *store.Store, admin *store.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.CreateCustomField(ctx, admin, store.EntContacts, store.CustomFieldInput{
+		Key: "birth_date", Kind: store.KDate, Section: "Personal",
+		Labels: store.Labels{"ca": "Data de naixement", "es": "Fecha de nacimiento", "en": "Date of birth"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateCustomField(ctx, admin, store.EntContacts, store.CustomFieldInput{
+		Key: "contact_preference", Kind: store.KSelect, List: true, Filterable: true, Section: "Personal",
+		Labels: store.Labels{"ca": "Preferències de contacte", "en": "Contact preference"},
+		Options: []store.Option{
+			{Key: "email", Labels: store.Labels{"ca": "Correu electrònic", "en": "E-mail"}},
+			{Key: "phone", Labels: store.Labels{"ca": "Telèfon", "en": "Phone"}},
+			{Key: "fax", Labels: store.Labels{"ca": "Fax", "en": "Fax"}},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUI_CustomFieldsOnRecords checks custom fields on the record form,
+// page, list column and filter, and in the API, with the firm's labels.
+func TestUI_CustomFieldsOnRecords(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	mustSeed000Fields(t, e.st, admin)
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+
+	t.Run("form shows custom fields in their section", func(t *testing.T) {
+		code, body := b.get("/contacts/new")
+		if code != 200 {
+			t.Fatalf("new form: %d", code)
+		}
+		for _, want := range []string{`name="custom.birth_date"`, `type="date"`, "Date of birth", `name="custom.contact_preference"`, "Contact preference", "Phone", ">Personal</h2>"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("form lacks %q", want)
+			}
+		}
+	})
+	var id string
+	t.Run("create with custom values", func(t *testing.T) {
+		id = createByForm(t, b, "contacts", url.Values{"first_name": {"Laura"}, "last_name": {"García"},
+			"custom.birth_date": {"1980-05-17"}, "custom.contact_preference": {"phone"}})
+		rec, err := e.st.FindRecord(ctx, admin, store.EntContacts, mustInt(t, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Custom["birth_date"] != "1980-05-17" || rec.Custom["contact_preference"] != "phone" {
+			t.Fatalf("custom = %v", rec.Custom)
+		}
+		code, body := b.get("/contacts/" + id)
+		if code != 200 || !strings.Contains(body, "Date of birth") || !strings.Contains(body, "17 May 1980") || !strings.Contains(body, "Phone") {
+			t.Errorf("record page: %d", code)
+		}
+	})
+	t.Run("invalid custom value is refused with the field named", func(t *testing.T) {
+		code, body := b.postBody("/contacts", url.Values{"first_name": {"Marc"}, "custom.birth_date": {"17/05/1980"}, "custom.contact_preference": {"pigeon"}})
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("code = %d", code)
+		}
+		if !strings.Contains(body, `id="e-custom-birth_date"`) || !strings.Contains(body, `id="e-custom-contact_preference"`) {
+			t.Error("field errors not shown beside the custom fields")
+		}
+		n, _ := e.st.CountRecords(ctx, admin, store.EntContacts, store.Filter{})
+		if n != 1 {
+			t.Errorf("contacts = %d, want 1 (nothing stored)", n)
+		}
+	})
+	t.Run("list column and filter", func(t *testing.T) {
+		createByForm(t, b, "contacts", url.Values{"first_name": {"Marc"}, "last_name": {"Ferrer"}, "custom.contact_preference": {"email"}})
+		code, body := b.get("/contacts?custom.contact_preference=phone")
+		if code != 200 || !strings.Contains(body, "García") || strings.Contains(body, "Ferrer") {
+			t.Errorf("filter: %d", code)
+		}
+		if !strings.Contains(body, "<th scope=\"col\">Contact preference</th>") {
+			t.Error("no custom list column")
+		}
+	})
+	t.Run("edit keeps and changes custom values", func(t *testing.T) {
+		resp := b.post("/contacts/"+id, url.Values{"first_name": {"Laura"}, "last_name": {"García"}, "custom.birth_date": {"1980-05-17"}, "custom.contact_preference": {"email"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit = %d", resp.StatusCode)
+		}
+		_, body := b.get("/contacts/" + id)
+		if !strings.Contains(body, "Contact preference") || !strings.Contains(body, "E-mail") {
+			t.Error("changed value not shown")
+		}
+	})
+	t.Run("API carries custom values and names a bad one", func(t *testing.T) {
+		tok, _, err := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, got := e.api("GET", "/api/v1/contacts/"+id, tok, nil)
+		custom, _ := got["custom"].(map[string]any)
+		if code != 200 || custom["birth_date"] != "1980-05-17" {
+			t.Fatalf("get: %d %v", code, got)
+		}
+		code, got = e.api("POST", "/api/v1/contacts", tok, strings.NewReader(`{"first_name":"Pere","custom":{"birth_date":"not a date"}}`))
+		fields := apiFields(got)
+		if code != http.StatusUnprocessableEntity || fields["custom.birth_date"] == nil {
+			t.Fatalf("bad value: %d %v", code, got)
+		}
+		code, got = e.api("POST", "/api/v1/contacts", tok, strings.NewReader(`{"first_name":"Pere","custom":{"unknown_key":"x"}}`))
+		fields = apiFields(got)
+		if code != http.StatusUnprocessableEntity || fields["custom.unknown_key"] == nil {
+			t.Fatalf("unknown key: %d %v", code, got)
+		}
+	})
+	t.Run("retired option kept on old records, not offered for new ones", func(t *testing.T) {
+		c, _ := e.st.Schema().CustomField(store.EntContacts, "contact_preference")
+		opts := append([]store.Option(nil), c.Options...)
+		opts[2].Retired = true // fax
+		if _, err := e.st.UpdateCustomField(ctx, admin, store.EntContacts, "contact_preference", store.CustomFieldInput{Labels: c.Labels, List: true, Filterable: true, Options: opts}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := b.get("/contacts/new")
+		if strings.Contains(body, ">Fax<") {
+			t.Error("retired option offered on a new record")
+		}
+		code, _ := b.postBody("/contacts", url.Values{"first_name": {"Joan"}, "custom.contact_preference": {"fax"}})
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("retired option accepted: %d", code)
+		}
+	})
+}
+
+// TestUI_StandardFieldSettings checks renamed, hidden and required standard
+// fields on forms and on every write path.
+func TestUI_StandardFieldSettings(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	if err := e.st.SaveFieldSetting(ctx, admin, store.EntAccounts, "name", store.FieldSetting{Labels: store.Labels{"ca": "Client", "es": "Cliente", "en": "Client"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SaveFieldSetting(ctx, admin, store.EntAccounts, "tax_id", store.FieldSetting{Required: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SaveFieldSetting(ctx, admin, store.EntAccounts, "region", store.FieldSetting{Hidden: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("renamed label in each language", func(t *testing.T) {
+		for lang, want := range map[string]string{"ca": "Client", "es": "Cliente", "en": "Client"} {
+			b.post("/language", url.Values{"lang": {lang}})
+			_, body := b.get("/accounts/new")
+			if !strings.Contains(body, `<label for="f-name">`+want) {
+				t.Errorf("%s: label %q not shown", lang, want)
+			}
+		}
+		b.post("/language", url.Values{"lang": {"en"}})
+	})
+	t.Run("hidden field left off the form", func(t *testing.T) {
+		_, body := b.get("/accounts/new")
+		if strings.Contains(body, `name="region"`) {
+			t.Error("hidden field on the form")
+		}
+	})
+	t.Run("required field refused through the UI and the API", func(t *testing.T) {
+		code, _ := b.postBody("/accounts", url.Values{"name": {"Empresa ABC"}})
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("UI create without tax id: %d", code)
+		}
+		tok, _, _ := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+		code, got := e.api("POST", "/api/v1/accounts", tok, strings.NewReader(`{"name":"Empresa ABC"}`))
+		fields := apiFields(got)
+		if code != http.StatusUnprocessableEntity || fields["tax_id"] == nil {
+			t.Errorf("API create without tax id: %d %v", code, got)
+		}
+		createByForm(t, b, "accounts", url.Values{"name": {"Empresa ABC"}, "tax_id": {"B12345678"}})
+	})
+}
+
+// TestUI_SecondPipeline shows a second pipeline's board with its own stages.
+func TestUI_SecondPipeline(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	if err := e.st.SavePipeline(ctx, admin, store.Pipeline{Key: "renewals", Labels: store.Labels{"ca": "Renovacions", "en": "Renewals"}}); err != nil {
+		t.Fatal(err)
+	}
+	stages := []store.Option{
+		{Key: "due", Labels: store.Labels{"en": "Renewal due"}, StageKind: "open", Probability: 60},
+		{Key: "renewed", Labels: store.Labels{"en": "Renewed"}, StageKind: "won", Probability: 100},
+		{Key: "churned", Labels: store.Labels{"en": "Churned"}, StageKind: "lost"},
+	}
+	if err := e.st.SavePicklist(ctx, admin, store.StageList("renewals"), stages); err != nil {
+		t.Fatal(err)
+	}
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	id := createByForm(t, b, "opportunities", url.Values{"name": {"Renovació 2027"}, "pipeline": {"renewals"}, "amount": {"1200"}})
+	rec, err := e.st.FindRecord(ctx, admin, store.EntOpportunities, mustInt(t, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Str("stage") != "due" || rec.Int("probability") != 60 {
+		t.Errorf("new renewal: stage %q probability %d", rec.Str("stage"), rec.Int("probability"))
+	}
+	code, body := b.get("/opportunities/board?pipeline=renewals")
+	if code != 200 || !strings.Contains(body, "Renewal due") || !strings.Contains(body, "Renovació 2027") || strings.Contains(body, ">Qualification<") {
+		t.Errorf("renewals board: %d", code)
+	}
+	code, body = b.get("/opportunities/board")
+	if code != 200 || strings.Contains(body, "Renovació 2027") {
+		t.Errorf("default board shows the renewal: %d", code)
+	}
+	// A stage of another pipeline is refused.
+	code, _ = b.postBody("/opportunities/"+id, url.Values{"name": {"Renovació 2027"}, "pipeline": {"renewals"}, "stage": {"proposal"}})
+	if code != http.StatusUnprocessableEntity {
+		t.Errorf("foreign stage accepted: %d", code)
+	}
+}
+
+// apiFields returns the field errors of an API error answer.
+func apiFields(res map[string]any) map[string]any {
+	e, _ := res["error"].(map[string]any)
+	f, _ := e["fields"].(map[string]any)
+	return f
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
