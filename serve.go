@@ -141,6 +141,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		SecureCookies: cfg.secureCookies(),
 		SessionMaxAge: cfg.absoluteTimeout(),
 		Pprof:         cfg.Server.Pprof,
+		// No feature sends e-mail yet; a host is what the checklist can check.
+		MailConfigured: cfg.Mail.Host != "",
 	})
 	if err != nil {
 		return err

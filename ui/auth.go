@@ -206,5 +206,6 @@ func safeNext(next string) string {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(r, "home.title")
 	p.Section = "home"
+	p.Data = homeData{Checklist: s.homeChecklist(r)}
 	s.render(w, r, http.StatusOK, "home", p)
 }

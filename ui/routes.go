@@ -23,6 +23,7 @@ const (
 // browser writes are refused by net/http's CrossOriginProtection.
 func (s *Server) routes() http.Handler {
 	r := mux.NewRouter()
+	s.router = r
 	r.Handle("/static/{file:.+}", s.static).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +85,8 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/roles/{id:[0-9]+}", s.requireCap(store.CapRoles, s.roleUpdate)).Methods(http.MethodPost)
 	p.Handle("/settings/roles/{id:[0-9]+}/delete", s.requireCap(store.CapRoles, s.roleDelete)).Methods(http.MethodPost)
 	p.Handle("/settings/audit", s.requireCap(store.CapAudit, s.auditList)).Methods(http.MethodGet)
+	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistPage)).Methods(http.MethodGet)
+	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistDismiss)).Methods(http.MethodPost)
 
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"cartera/i18n"
 	"cartera/store"
 )
@@ -28,6 +30,9 @@ type Options struct {
 	Pprof bool
 	// SessionMaxAge is the cookie lifetime; the store enforces the real timeouts.
 	SessionMaxAge time.Duration
+	// MailConfigured is true when the server has an SMTP server configured;
+	// it ticks the e-mail step of the setup checklist.
+	MailConfigured bool
 }
 
 // Server is the HTTP front end: pages, API, static files.
@@ -41,6 +46,8 @@ type Server struct {
 	sessions *sessionStore
 	limiter  *loginLimiter
 	handler  http.Handler
+	// router matches paths to routes, so pages link only to pages that exist.
+	router *mux.Router
 	// setUp caches that first-run setup is done; it can never be undone.
 	setUp atomic.Bool
 }

@@ -21,6 +21,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 			links = append(links, settingsLink{Href: href, Label: label, Help: label + "_help"})
 		}
 	}
+	add(store.CapSettings, "/settings/getting-started", "checklist.title")
 	add(store.CapSettings, "/settings/company", "settings.company")
 	add(store.CapUsers, "/settings/users", "settings.users")
 	add(store.CapUsers, "/settings/teams", "settings.teams")
