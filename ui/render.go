@@ -96,10 +96,10 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			}
 			return m
 		},
-		"str":  func(v any) string { return fmt.Sprint(v) },
+		"str": func(v any) string { return fmt.Sprint(v) },
 		// id turns a field key ("custom.birth_date") into an element id
 		// safe in CSS selectors.
-		"id": func(v string) string { return strings.ReplaceAll(v, ".", "-") },
+		"id":   func(v string) string { return strings.ReplaceAll(v, ".", "-") },
 		"list": func(v ...string) []string { return v },
 		"contains": func(list any, v string) bool {
 			switch l := list.(type) {
