@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,6 +24,7 @@ type mergeUndo struct {
 	History  []int64            `json:"history"`  // field_history ids moved
 	TagsAdd  []int64            `json:"tags_add"` // tag ids added to the survivor
 	RolesAdd []int64            `json:"roles"`    // opportunity ids whose role moved
+	Custom   map[string]any     `json:"custom"`   // survivor's custom values before
 }
 
 // Merge is one merge as logged.
@@ -67,9 +69,22 @@ func (s *Store) MergeRecords(ctx context.Context, a *Actor, e Entity, survivorID
 		if err := a.checkRecord(e, ActDelete, los.OwnerID, los.ownerTeam); err != nil {
 			return err
 		}
-		undo := mergeUndo{Fields: map[string]any{}, Moved: map[string][]int64{}}
+		undo := mergeUndo{Fields: map[string]any{}, Moved: map[string][]int64{}, Custom: map[string]any{}}
 		vals := map[string]any{}
+		custom := map[string]any{}
+		// Custom values: the survivor keeps its own, gains the loser's where
+		// it has none, and takes the loser's where asked ("custom.KEY").
+		for _, c := range d.Custom {
+			lv, sv := los.Custom[c.Key], sur.Custom[c.Key]
+			if lv != nil && (sv == nil || slices.Contains(take, "custom."+c.Key)) {
+				custom[c.Key] = lv
+				undo.Custom[c.Key] = sv
+			}
+		}
 		for _, k := range take {
+			if strings.HasPrefix(k, "custom.") {
+				continue
+			}
 			f, ok := d.Field(k)
 			if !ok || f.ReadOnly {
 				return errInvalid(map[string]string{k: "error.unknown_field"})
@@ -125,6 +140,12 @@ func (s *Store) MergeRecords(ctx context.Context, a *Actor, e Entity, survivorID
 		}
 		if err := s.deleteRecord(ctx, tx, a, d, loserID); err != nil {
 			return err
+		}
+		if len(custom) > 0 {
+			// After the loser left, so a unique value can move over.
+			if err := s.updateRecord(ctx, tx, a, d, survivorID, Input{Custom: custom}); err != nil {
+				return err
+			}
 		}
 		if d.Searchable {
 			if err := s.indexRecord(ctx, tx, d, survivorID); err != nil {
@@ -207,8 +228,14 @@ func (s *Store) UndoMerge(ctx context.Context, a *Actor, mergeID int64) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE "+d.Table+" SET deleted_at = 0, updated_at = ?, version = version + 1 WHERE id = ?", now, lid); err != nil {
 			return err
 		}
-		if len(undo.Fields) > 0 {
-			if err := s.updateRecord(ctx, tx, a, d, sid, Input{Values: undo.Fields}); err != nil {
+		if len(undo.Fields) > 0 || len(undo.Custom) > 0 {
+			// A custom field removed since keeps its value untouched.
+			for k := range undo.Custom {
+				if _, ok := d.CustomField(k); !ok {
+					delete(undo.Custom, k)
+				}
+			}
+			if err := s.updateRecord(ctx, tx, a, d, sid, Input{Values: undo.Fields, Custom: undo.Custom}); err != nil {
 				return err
 			}
 		}
