@@ -71,6 +71,11 @@ func filterFromQuery(e store.Entity, q map[string][]string) (store.Filter, error
 			}
 			f.Sort = v
 		default:
+			if strings.HasPrefix(k, "custom.") {
+				// The store checks the field exists and is filterable.
+				f.Eq[k] = v
+				continue
+			}
 			fl, ok := d.Field(k)
 			if !ok || !fl.Filter {
 				fe[k] = "error.unknown_field"

@@ -114,6 +114,10 @@ func TestUI_CustomFieldsOnRecords(t *testing.T) {
 		if code != 200 || custom["birth_date"] != "1980-05-17" {
 			t.Fatalf("get: %d %v", code, got)
 		}
+		code, got = e.api("GET", "/api/v1/contacts?custom.contact_preference=email", tok, nil)
+		if data, _ := got["data"].([]any); code != 200 || len(data) != 2 {
+			t.Fatalf("API custom filter: %d %v", code, got)
+		}
 		code, got = e.api("POST", "/api/v1/contacts", tok, strings.NewReader(`{"first_name":"Pere","custom":{"birth_date":"not a date"}}`))
 		fields := apiFields(got)
 		if code != http.StatusUnprocessableEntity || fields["custom.birth_date"] == nil {
