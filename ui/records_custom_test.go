@@ -251,3 +251,111 @@ func mustInt(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// TestUI_CustomFieldKinds posts a valid and an invalid value of every
+// custom field kind through the HTML form and the JSON API.
+func TestUI_CustomFieldKinds(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	acc, err := e.st.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Empresa ABC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []store.Option{{Key: "op_a", Labels: store.Labels{"en": "A"}}, {Key: "op_b", Labels: store.Labels{"en": "B"}}}
+	kinds := []struct {
+		kind         store.Kind
+		good, bad    string // form values
+		goodJSON     string // JSON values
+		badJSON      string
+		want         any // stored value of good
+		wantJSONGood any
+	}{
+		{store.KText, "Hola", "", `"Hola"`, `{"x":1}`, "Hola", "Hola"},
+		{store.KLongText, "Línia 1\nLínia 2", "", `"Llarg"`, `[1]`, "Línia 1\nLínia 2", "Llarg"},
+		{store.KNumber, "12,5", "dotze", `12.5`, `"dotze"`, 12.5, 12.5},
+		{store.KMoney, "1.234,50", "molts", `1234.5`, `true`, 1234.5, 1234.5},
+		{store.KDate, "2024-02-29", "2023-02-29", `"2024-02-29"`, `"29/02/2024"`, "2024-02-29", "2024-02-29"},
+		{store.KDateTime, "2024-03-01T10:30", "ahir", `"2024-03-01T09:30:00Z"`, `"ahir"`, "2024-03-01T09:30:00Z", "2024-03-01T09:30:00Z"},
+		{store.KBool, "1", "potser", `true`, `"potser"`, true, true},
+		{store.KEmail, " laura@example.com ", "laura@", `"laura@example.com"`, `"laura"`, "laura@example.com", "laura@example.com"},
+		{store.KPhone, "+34 600 000 000", "", `"+34 600 000 000"`, `[12]`, "+34 600 000 000", "+34 600 000 000"},
+		{store.KURL, "empresa.cat", "javascript:alert(1)", `"https://empresa.cat"`, `"ftp://x"`, "https://empresa.cat", "https://empresa.cat"},
+		{store.KSelect, "op_a", "op_z", `"op_b"`, `"op_z"`, "op_a", "op_b"},
+		{store.KMulti, "op_a", "op_z", `["op_a","op_b"]`, `["op_z"]`, []string{"op_a"}, []string{"op_a", "op_b"}},
+		{store.KRef, strconv.FormatInt(acc.ID, 10), "999999", strconv.Quote(strconv.FormatInt(acc.ID, 10)), `"999999"`, acc.ID, acc.ID},
+	}
+	for _, k := range kinds {
+		in := store.CustomFieldInput{Key: "f_" + string(k.kind), Kind: k.kind, Labels: store.Labels{"en": "F " + string(k.kind)}}
+		if k.kind == store.KSelect || k.kind == store.KMulti {
+			in.Options = opts
+		}
+		if k.kind == store.KRef {
+			in.Ref = store.EntAccounts
+		}
+		if _, err := e.st.CreateCustomField(ctx, admin, store.EntLeads, in); err != nil {
+			t.Fatalf("%s: %v", k.kind, err)
+		}
+	}
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	tok, _, err := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(got, want any) bool {
+		if w, ok := want.([]string); ok {
+			g, _ := got.([]string)
+			if g == nil {
+				if ga, ok := got.([]any); ok {
+					for _, x := range ga {
+						g = append(g, x.(string))
+					}
+				}
+			}
+			return strings.Join(g, ",") == strings.Join(w, ",")
+		}
+		if w, ok := want.(int64); ok {
+			switch g := got.(type) {
+			case int64:
+				return g == w
+			case float64:
+				return int64(g) == w
+			}
+			return false
+		}
+		return got == want
+	}
+	for _, k := range kinds {
+		key := "f_" + string(k.kind)
+		t.Run(string(k.kind), func(t *testing.T) {
+			id := createByForm(t, b, "leads", url.Values{"last_name": {"Form " + string(k.kind)}, "custom." + key: {k.good}})
+			rec, err := e.st.FindRecord(ctx, admin, store.EntLeads, mustInt(t, id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !same(rec.Custom[key], k.want) {
+				t.Errorf("form stored %#v, want %#v", rec.Custom[key], k.want)
+			}
+			if k.bad != "" {
+				code, body := b.postBody("/leads", url.Values{"last_name": {"Bad " + string(k.kind)}, "custom." + key: {k.bad}})
+				if code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-custom-`+key+`"`) {
+					t.Errorf("form accepted %q: %d", k.bad, code)
+				}
+			}
+			code, got := e.api("POST", "/api/v1/leads", tok, strings.NewReader(`{"last_name":"API","custom":{"`+key+`":`+k.goodJSON+`}}`))
+			custom, _ := got["custom"].(map[string]any)
+			if code != http.StatusCreated || !same(custom[key], k.wantJSONGood) {
+				t.Errorf("API good: %d %v", code, got)
+			}
+			code, got = e.api("POST", "/api/v1/leads", tok, strings.NewReader(`{"last_name":"API bad","custom":{"`+key+`":`+k.badJSON+`}}`))
+			if code != http.StatusUnprocessableEntity || apiFields(got)["custom."+key] == nil {
+				t.Errorf("API accepted %s: %d %v", k.badJSON, code, got)
+			}
+		})
+	}
+	n, err := e.st.CountRecords(ctx, admin, store.EntLeads, store.Filter{Q: "bad"})
+	if err != nil || n != 0 {
+		t.Errorf("refused leads stored: %d %v", n, err)
+	}
+}
