@@ -296,6 +296,10 @@ func (s *Server) apiFieldUpdate(w http.ResponseWriter, r *http.Request) {
 			s.apiError(w, r, invalidField("hidden", "error.unknown_field"))
 			return
 		}
+		if body.Options != nil && c.Kind != store.KSelect && c.Kind != store.KMulti {
+			s.apiError(w, r, invalidField("options", "error.unknown_field"))
+			return
+		}
 		in := store.CustomFieldInput{
 			Labels: mergeLabels(c.Labels, body.Label), Help: mergeLabels(c.Help, body.Help), Section: c.Section, Position: c.Position,
 			Required: c.Required, Unique: c.Unique, List: c.List, Filterable: c.Filterable, Searchable: c.Searchable, Options: optionsIn(body.Options),
