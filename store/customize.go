@@ -161,6 +161,11 @@ func syncIndex(ctx context.Context, tx *sql.Tx, d *EntityDef, c *CustomField) er
 
 // CreateCustomField adds a field to a record type.
 func (s *Store) CreateCustomField(ctx context.Context, a *Actor, e Entity, in CustomFieldInput) (*CustomField, error) {
+	// The capability comes first, so that a person without it learns
+	// nothing from validation errors.
+	if err := a.require(CapCustomize); err != nil {
+		return nil, err
+	}
 	if !slices.Contains(CustomEntities, e) {
 		return nil, errNotFound()
 	}
@@ -201,7 +206,9 @@ func (s *Store) CreateCustomField(ctx context.Context, a *Actor, e Entity, in Cu
 			return err
 		}
 		if in.Searchable {
-			if err := s.reindexAll(ctx, tx, e, func(d *EntityDef) { d.Custom = append(d.Custom, &CustomField{Key: in.Key, Searchable: true}) }); err != nil {
+			if err := s.reindexAll(ctx, tx, e, func(d *EntityDef) {
+				d.Custom = append(slices.Clone(d.Custom), &CustomField{Key: in.Key, Searchable: true})
+			}); err != nil {
 				return err
 			}
 		}
@@ -217,6 +224,9 @@ func (s *Store) CreateCustomField(ctx context.Context, a *Actor, e Entity, in Cu
 // UpdateCustomField changes a field's labels, flags, place and options;
 // its key and type stay.
 func (s *Store) UpdateCustomField(ctx context.Context, a *Actor, e Entity, key string, in CustomFieldInput) (*CustomField, error) {
+	if err := a.require(CapCustomize); err != nil {
+		return nil, err
+	}
 	cur, ok := s.Schema().CustomField(e, key)
 	if !ok {
 		return nil, errNotFound()
@@ -293,6 +303,9 @@ func (s *Store) RestoreCustomField(ctx context.Context, a *Actor, e Entity, key 
 }
 
 func (s *Store) setRemoved(ctx context.Context, a *Actor, e Entity, key string, removed bool) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	cur, ok := s.Schema().CustomField(e, key)
 	if !ok {
 		return errNotFound()
@@ -334,6 +347,9 @@ func (s *Store) setRemoved(ctx context.Context, a *Actor, e Entity, key string, 
 
 // PurgeCustomField deletes a removed field and its values for good.
 func (s *Store) PurgeCustomField(ctx context.Context, a *Actor, e Entity, key string) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	cur, ok := s.Schema().CustomField(e, key)
 	if !ok {
 		return errNotFound()
@@ -363,6 +379,9 @@ func (s *Store) PurgeCustomField(ctx context.Context, a *Actor, e Entity, key st
 // Fields the product needs (a client's name) can be neither hidden nor
 // made optional.
 func (s *Store) SaveFieldSetting(ctx context.Context, a *Actor, e Entity, key string, fs FieldSetting) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	d := defs[e]
 	if d == nil {
 		return errNotFound()
@@ -380,7 +399,7 @@ func (s *Store) SaveFieldSetting(ctx context.Context, a *Actor, e Entity, key st
 		fe.add("hidden", "error.hide_required")
 	}
 	fs.Section = strings.TrimSpace(fs.Section)
-	if len([]rune(fs.Section)) > 100 {
+	if len([]rune(fs.Section)) > 100 || strings.ContainsAny(fs.Section, "\x00\r\n") {
 		fe.add("section", "error.too_long")
 	}
 	if err := fe.err(); err != nil {
@@ -412,6 +431,9 @@ var lockedOptions = map[string][]string{
 // pipeline's stages ("stage" or "stage:KEY"): order, labels, retired flags,
 // and for stages their probability and kind.
 func (s *Store) SavePicklist(ctx context.Context, a *Actor, list string, options []Option) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	sc := s.Schema()
 	var kinds []string
 	switch {
@@ -430,7 +452,20 @@ func (s *Store) SavePicklist(ctx context.Context, a *Actor, list string, options
 		kinds = []string{"open", "resolved", "closed"}
 	}
 	fe := fieldErrors{}
-	opts := checkOptions(options, picklists[list], kinds, fe)
+	// Built-in options and options records hold are kept: they can be
+	// retired, never deleted. An added option nobody used yet (or a stage
+	// a new pipeline copied) may go.
+	used, err := s.optionsInUse(ctx, list)
+	if err != nil {
+		return errInternal(err)
+	}
+	kept := slices.Clone(picklists[list])
+	for _, o := range sc.Options(list) {
+		if used[o.Key] && !slices.ContainsFunc(kept, func(b Option) bool { return b.Key == o.Key }) {
+			kept = append(kept, o)
+		}
+	}
+	opts := checkOptions(options, kept, kinds, fe)
 	for _, o := range opts {
 		if o.Retired && slices.Contains(lockedOptions[list], o.Key) {
 			fe.add("options", "error.option_locked")
@@ -461,9 +496,61 @@ func (s *Store) SavePicklist(ctx context.Context, a *Actor, list string, options
 	})
 }
 
+// optionsInUse returns the keys of a picklist that records (trashed ones
+// included) hold.
+func (s *Store) optionsInUse(ctx context.Context, list string) (map[string]bool, error) {
+	used := map[string]bool{}
+	var queries []string
+	var args [][]any
+	if pl, ok := strings.CutPrefix(list, "stage"); ok {
+		pl = strings.TrimPrefix(pl, ":")
+		if pl == "" {
+			pl = DefaultPipeline
+		}
+		queries = append(queries, `SELECT DISTINCT stage FROM opportunities WHERE pipeline = ?`)
+		args = append(args, []any{pl})
+	} else {
+		for _, e := range RecordEntities {
+			d := defs[e]
+			for _, f := range d.Fields {
+				if f.Kind == KSelect && f.Picklist == list {
+					queries = append(queries, `SELECT DISTINCT `+f.column()+` FROM `+d.Table)
+					args = append(args, nil)
+				}
+			}
+		}
+		if list == "contact_role" {
+			queries = append(queries, `SELECT DISTINCT role FROM opportunity_contacts`)
+			args = append(args, nil)
+		}
+	}
+	for i, q := range queries {
+		rows, err := s.r.QueryContext(ctx, q, args[i]...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k sql.NullString
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			used[k.String] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return used, nil
+}
+
 // SavePipeline creates a pipeline, or renames or retires one; a new
 // pipeline starts with the default pipeline's stages, to be edited.
 func (s *Store) SavePipeline(ctx context.Context, a *Actor, p Pipeline) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	fe := fieldErrors{}
 	if !validKey(p.Key) || p.Key == DefaultPipeline {
 		fe.add("key", "error.key")
@@ -477,8 +564,11 @@ func (s *Store) SavePipeline(ctx context.Context, a *Actor, p Pipeline) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	_, exists := s.Schema().Pipeline(p.Key)
+	cur, exists := s.Schema().Pipeline(p.Key)
 	stages := s.Schema().Options("stage")
+	if p.Position == 0 && exists {
+		p.Position = cur.Position // renaming keeps the pipeline's place
+	}
 	return s.writeSchema(ctx, a, func(tx *sql.Tx) error {
 		if p.Position == 0 {
 			tx.QueryRowContext(ctx, `SELECT COALESCE(max(position), 0) + 10 FROM pipelines`).Scan(&p.Position)
@@ -506,13 +596,16 @@ func (s *Store) SavePipeline(ctx context.Context, a *Actor, p Pipeline) error {
 // SaveActivityRule sets the fields a user must fill when logging an
 // activity of a type (standard field keys or "custom.KEY").
 func (s *Store) SaveActivityRule(ctx context.Context, a *Actor, activityType string, fields []string) error {
+	if err := a.require(CapCustomize); err != nil {
+		return err
+	}
 	sc := s.Schema()
 	if _, ok := sc.Option("activity_type", activityType); !ok {
 		return errNotFound()
 	}
 	d := sc.Def(EntActivities)
 	fe := fieldErrors{}
-	var keep []string
+	keep := []string{}
 	for _, k := range fields {
 		if ck, ok := strings.CutPrefix(k, "custom."); ok {
 			if _, ok := d.CustomField(ck); !ok {

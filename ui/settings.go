@@ -32,6 +32,10 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 		links = append(links, settingsLink{Href: "/trash", Label: "trash.title", Help: "trash.help"})
 	}
 	add(store.CapCustomize, "/tags", "tags.title")
+	add(store.CapCustomize, "/settings/fields", "settings.fields")
+	add(store.CapCustomize, "/settings/picklists", "settings.picklists")
+	add(store.CapCustomize, "/settings/pipelines", "settings.pipelines")
+	add(store.CapCustomize, "/settings/activity-rules", "settings.activity_rules")
 	if len(links) == 0 {
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
 		return
