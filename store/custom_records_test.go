@@ -131,3 +131,54 @@ func TestStore_CustomFieldPaths(t *testing.T) {
 		}
 	})
 }
+
+// TestStore_RetiredOptions keeps a retired option on the records that have
+// it and refuses it on any other, for standard and custom selects.
+func TestStore_RetiredOptions(t *testing.T) {
+	s := mustOpenStore(t)
+	admin := mustSetup(t, s)
+	ctx := context.Background()
+	old, err := s.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Antiga SL", "sector": "agriculture"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []store.Option
+	for _, o := range s.Schema().Options("sector") {
+		o.Retired = o.Key == "agriculture"
+		opts = append(opts, o)
+	}
+	if err := s.SavePicklist(ctx, admin, "sector", opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("standard select", func(t *testing.T) {
+		_, err := s.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Nova SL", "sector": "agriculture"}})
+		if store.AsError(err).Fields["sector"] != "error.option_retired" {
+			t.Errorf("create with a retired option: %v", err)
+		}
+		if _, err := s.UpdateRecord(ctx, admin, store.EntAccounts, old.ID, store.Input{Values: map[string]any{"name": "Antiga i Fills SL", "sector": "agriculture"}}); err != nil {
+			t.Errorf("record keeping its retired option: %v", err)
+		}
+	})
+	t.Run("custom multi-select", func(t *testing.T) {
+		if _, err := s.CreateCustomField(ctx, admin, store.EntAccounts, store.CustomFieldInput{Key: "products", Kind: store.KMulti, Labels: store.Labels{"en": "Products"},
+			Options: []store.Option{{Key: "wine", Labels: store.Labels{"en": "Wine"}}, {Key: "oil", Labels: store.Labels{"en": "Oil"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateRecord(ctx, admin, store.EntAccounts, old.ID, store.Input{Custom: map[string]any{"products": []any{"wine"}}}); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.Schema().CustomField(store.EntAccounts, "products")
+		o := append([]store.Option(nil), c.Options...)
+		o[0].Retired = true
+		if _, err := s.UpdateCustomField(ctx, admin, store.EntAccounts, "products", store.CustomFieldInput{Labels: c.Labels, Options: o}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateRecord(ctx, admin, store.EntAccounts, old.ID, store.Input{Custom: map[string]any{"products": []any{"wine", "oil"}}}); err != nil {
+			t.Errorf("keeping a retired option while adding another: %v", err)
+		}
+		_, err := s.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Tercera SL"}, Custom: map[string]any{"products": []any{"wine"}}})
+		if store.AsError(err).Fields["custom.products"] != "error.option_retired" {
+			t.Errorf("new record with a retired option: %v", err)
+		}
+	})
+}

@@ -67,6 +67,8 @@ func coerceCustom(c *CustomField, raw any) (any, string) {
 			n = v
 		case int64:
 			n = float64(v)
+		case int:
+			n = float64(v)
 		case string:
 			p, ok := parseDecimal(v)
 			if !ok {
@@ -115,6 +117,42 @@ func coerceCustom(c *CustomField, raw any) (any, string) {
 	return v, ""
 }
 
+// retiredAdded reports whether a new value gives a record a retired
+// option it did not have.
+func retiredAdded(c *CustomField, old, v any) bool {
+	f := c.field()
+	had := map[string]bool{}
+	switch o := old.(type) {
+	case string:
+		had[o] = true
+	case []string:
+		for _, x := range o {
+			had[x] = true
+		}
+	case []any:
+		for _, x := range o {
+			if s, ok := x.(string); ok {
+				had[s] = true
+			}
+		}
+	}
+	var keys []string
+	switch x := v.(type) {
+	case string:
+		if c.Kind == KSelect {
+			keys = []string{x}
+		}
+	case []string:
+		keys = x
+	}
+	for _, k := range keys {
+		if o, _ := f.option(k); o.Retired && !had[k] {
+			return true
+		}
+	}
+	return false
+}
+
 // customFromJSON turns a value read from the custom column back into the
 // Go type coerceCustom gives (numbers decode as float64, lists as []any).
 func customFromJSON(c *CustomField, v any) any {
@@ -157,11 +195,9 @@ func (d *EntityDef) applyCustom(cur, in map[string]any, fe fieldErrors) (map[str
 			fe.add("custom."+k, key)
 			continue
 		}
-		if c.Kind == KSelect && v != nil && v != cur[k] {
-			if o, _ := c.field().option(v.(string)); o.Retired {
-				fe.add("custom."+k, "error.option_retired")
-				continue
-			}
+		if retiredAdded(c, cur[k], v) {
+			fe.add("custom."+k, "error.option_retired")
+			continue
 		}
 		if customEqual(cur[k], v) {
 			continue

@@ -36,6 +36,14 @@ func (d *EntityDef) applyInput(in map[string]any, vals map[string]any, fe fieldE
 			fe.add(key, k)
 			continue
 		}
+		if f.Kind == KSelect && v != "" && v != vals[key] {
+			// A retired option stays on the records that have it, but is
+			// not given to any other.
+			if o, _ := f.option(v.(string)); o.Retired {
+				fe.add(key, "error.option_retired")
+				continue
+			}
+		}
 		vals[key] = v
 	}
 	return ownerSet, owner
