@@ -2,8 +2,11 @@ package importer_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -161,4 +164,26 @@ func TestImporter_Open(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// mustSchema opens a store with seed 000's custom fields on contacts and
+// returns its schema.
+func mustSchema(t *testing.T) *store.Schema {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "cartera.db"), PasswordMemoryKiB: 64, PasswordTime: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sys := store.SystemActor()
+	if _, err := st.CreateCustomField(ctx, sys, store.EntContacts, store.CustomFieldInput{Key: "birth_date", Kind: store.KDate, Labels: store.Labels{"ca": "Data de naixement", "es": "Fecha de nacimiento", "en": "Date of birth"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateCustomField(ctx, sys, store.EntContacts, store.CustomFieldInput{Key: "contact_preference", Kind: store.KSelect,
+		Labels:  store.Labels{"ca": "Preferències de contacte", "es": "Preferencias de contacto"},
+		Options: []store.Option{{Key: "email", Labels: store.Labels{"ca": "Correu electrònic", "es": "Correo electrónico"}}, {Key: "phone", Labels: store.Labels{"ca": "Telèfon", "es": "Teléfono"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return st.Schema()
 }
