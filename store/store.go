@@ -145,6 +145,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: reading customization: %w", err)
 	}
+	if err := s.recoverImports(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: taking back interrupted imports: %w", err)
+	}
 	r, err := sql.Open("sqlite", dsn(opts.Path, true))
 	if err != nil {
 		w.Close()
