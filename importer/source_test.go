@@ -170,6 +170,12 @@ func TestImporter_Open(t *testing.T) {
 // returns its schema.
 func mustSchema(t *testing.T) *store.Schema {
 	t.Helper()
+	return mustStore(t).Schema()
+}
+
+// mustStore opens a store with seed 000's custom fields on contacts.
+func mustStore(t *testing.T) *store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "cartera.db"), PasswordMemoryKiB: 64, PasswordTime: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -185,5 +191,5 @@ func mustSchema(t *testing.T) *store.Schema {
 		Options: []store.Option{{Key: "email", Labels: store.Labels{"ca": "Correu electrònic", "es": "Correo electrónico"}}, {Key: "phone", Labels: store.Labels{"ca": "Telèfon", "es": "Teléfono"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	return st.Schema()
+	return st
 }

@@ -387,7 +387,10 @@ func (s *Store) FinishImport(ctx context.Context, a *Actor, importID int64, fail
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		status := "done"
-		if failKey != "" {
+		if dry, _ := imp.Options["dry_run"].(bool); dry {
+			// A dry run applied nothing; its record keeps the report.
+			status, failKey = "dry_run", ""
+		} else if failKey != "" {
 			status = "failed"
 			if _, err := s.undoChanges(ctx, tx, SystemActor(), importID); err != nil {
 				return err

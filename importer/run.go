@@ -1,0 +1,277 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"cartera/store"
+)
+
+// Plan is how to import a file: where each column goes and what to do
+// with duplicates and bad rows.
+type Plan struct {
+	Entity store.Entity
+	// Mapping gives each column's target key ("" skips the column); nil
+	// maps automatically.
+	Mapping  []string
+	Policy   store.ImportPolicy
+	MatchOn  string
+	Order    DateOrder
+	DryRun   bool
+	SkipBad  bool
+	FileName string
+	// Batch is how many rows go in one transaction (default 500).
+	Batch int
+}
+
+// Progress is how far a running import has got.
+type Progress struct {
+	Rows                              int
+	Created, Updated, Skipped, Failed int
+	Elapsed                           time.Duration
+}
+
+// Summary is the outcome of an import or a dry run.
+type Summary struct {
+	Import *store.Import
+	Progress
+	// Rows are the outcomes of every row, in a dry run; only failed rows
+	// otherwise.
+	Rows []store.RowOutcome
+}
+
+// Run imports the rows of src: it maps and converts each row, hands
+// batches to the store, and finishes the import as done, or as failed
+// with nothing of it applied when a row fails and bad rows are not
+// skipped (the remaining rows are still checked, so the report lists
+// every failure).
+func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Source, plan Plan, progress func(Progress)) (*Summary, error) {
+	sc := st.Schema()
+	targets := Targets(sc, plan.Entity, n)
+	mapping := plan.Mapping
+	if mapping == nil {
+		mapping = AutoMap(src.Header, targets)
+	}
+	if len(mapping) != len(src.Header) {
+		return nil, fileError("import.error.mapping")
+	}
+	byKey := map[string]Target{}
+	for _, t := range targets {
+		byKey[t.Key] = t
+	}
+	for _, k := range mapping {
+		if _, ok := byKey[k]; k != "" && !ok {
+			return nil, fileError("import.error.mapping")
+		}
+	}
+	if plan.Policy == "" {
+		plan.Policy = store.PolicySkip
+	}
+	if plan.Batch <= 0 {
+		plan.Batch = 500
+	}
+	users := map[string]int64{}
+	if us, err := st.FindUsers(ctx, a, store.UserFilter{}); err == nil {
+		for _, u := range us {
+			users[strings.ToLower(u.Email)] = u.ID
+		}
+	}
+	imp, err := st.StartImport(ctx, a, store.ImportSpec{Entity: plan.Entity, FileName: plan.FileName, Policy: plan.Policy, MatchOn: plan.MatchOn,
+		Options: map[string]any{"mapping": mapping, "dry_run": plan.DryRun, "skip_invalid": plan.SkipBad, "format": src.Format, "encoding": src.Encoding, "delimiter": string(src.Delimiter)}})
+	if err != nil {
+		return nil, err
+	}
+	conv := &converter{sc: sc, e: plan.Entity, n: n, order: plan.Order, users: users, ownerKey: sc.Def(plan.Entity).OwnerKey}
+	sum := &Summary{}
+	start := time.Now()
+	failed := false
+	var batch []store.ImportRow
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		dry := plan.DryRun || failed
+		res, err := st.ImportBatch(ctx, a, imp.ID, batch, dry, plan.SkipBad)
+		if errors.Is(err, store.ErrRowsFailed) {
+			failed, err = true, nil
+		}
+		if err != nil {
+			return err
+		}
+		sum.add(res, plan.DryRun)
+		sum.Elapsed = time.Since(start)
+		if progress != nil {
+			progress(sum.Progress)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.cancelled")
+			return nil, err
+		}
+		cells, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, store.AsError(err).Key)
+			return nil, err
+		}
+		row, rowErrs := conv.row(src.Line(), cells, mapping, plan.MatchOn)
+		if len(rowErrs) > 0 {
+			sum.Failed++
+			sum.Rows = append(sum.Rows, store.RowOutcome{Line: src.Line(), Action: "failed", Errors: rowErrs})
+			if !plan.SkipBad {
+				failed = true
+			}
+			continue
+		}
+		batch = append(batch, row)
+		if len(batch) >= plan.Batch {
+			if err := flush(); err != nil {
+				st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.internal")
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.internal")
+		return nil, err
+	}
+	failKey := ""
+	switch {
+	case plan.DryRun:
+		failKey = "import.dry_run"
+	case failed:
+		failKey = "import.error.rows_failed"
+	}
+	if sum.Import, err = st.FinishImport(ctx, a, imp.ID, failKey); err != nil {
+		return nil, err
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+// add adds a batch's outcome to the summary.
+func (s *Summary) add(res *store.BatchResult, keepAll bool) {
+	s.Progress.Rows += len(res.Rows)
+	s.Created += res.Created
+	s.Updated += res.Updated
+	s.Skipped += res.Skipped
+	s.Failed += res.Failed
+	for _, r := range res.Rows {
+		if keepAll || r.Action == "failed" {
+			s.Rows = append(s.Rows, r)
+		}
+	}
+}
+
+// converter turns a row's cells into a store input.
+type converter struct {
+	sc       *store.Schema
+	e        store.Entity
+	n        Namer
+	order    DateOrder
+	users    map[string]int64
+	ownerKey string
+}
+
+func (c *converter) row(line int, cells []string, mapping []string, matchOn string) (store.ImportRow, []store.RowError) {
+	row := store.ImportRow{Line: line, Input: store.Input{Values: map[string]any{}}}
+	var errs []store.RowError
+	d := c.sc.Def(c.e)
+	for i, key := range mapping {
+		if key == "" || i >= len(cells) {
+			continue
+		}
+		cell := strings.TrimSpace(cells[i])
+		if cell == "" {
+			continue
+		}
+		switch {
+		case key == "tags":
+			tags := splitList(cell)
+			row.Input.Tags = &tags
+		case key == "owner_email":
+			id, ok := c.users[strings.ToLower(cell)]
+			if !ok {
+				errs = append(errs, store.RowError{Line: line, Field: "owner_email", Key: "error.unknown_user"})
+				continue
+			}
+			row.Input.Values[c.ownerKey] = id
+		case strings.HasPrefix(key, "custom."):
+			cf, ok := d.CustomField(strings.TrimPrefix(key, "custom."))
+			if !ok {
+				continue
+			}
+			row.Input.SetCustom(cf.Key, c.value(cf.Kind, cf.OptionList(), cf.Options, cell))
+		default:
+			f, ok := d.Field(key)
+			if !ok {
+				continue
+			}
+			row.Input.Values[key] = c.value(f.Kind, f.Picklist, f.Options(), cell)
+			if key == matchOn {
+				row.Match = cell
+			}
+		}
+	}
+	return row, errs
+}
+
+// value converts a cell for a field kind; what cannot be converted goes
+// to the store as typed, which refuses it with the field's own message.
+func (c *converter) value(k store.Kind, list string, options []store.Option, cell string) any {
+	switch k {
+	case store.KDate:
+		if t, ok := ParseDate(cell, c.order); ok {
+			return t.Format("2006-01-02")
+		}
+	case store.KDateTime:
+		if t, ok := ParseDate(cell, c.order); ok {
+			return t.UTC().Format(time.RFC3339)
+		}
+	case store.KSelect:
+		if key := MatchOption(cell, options, list, c.n); key != "" {
+			return key
+		}
+	case store.KMulti:
+		var keys []string
+		for _, p := range splitList(cell) {
+			if key := MatchOption(p, options, list, c.n); key != "" {
+				keys = append(keys, key)
+			} else {
+				keys = append(keys, p)
+			}
+		}
+		return keys
+	case store.KBool:
+		switch Fold(cell) {
+		case "si", "yes", "true", "1", "x", "s", "y", "verdadero", "cert":
+			return true
+		case "no", "false", "0", "n", "fals", "falso":
+			return false
+		}
+	}
+	return cell
+}
+
+// splitList reads a ";"- or ","-separated list.
+func splitList(s string) []string {
+	sep := func(r rune) bool { return r == ';' || r == ',' }
+	if strings.Contains(s, ";") {
+		sep = func(r rune) bool { return r == ';' }
+	}
+	var out []string
+	for _, p := range strings.FieldsFunc(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
