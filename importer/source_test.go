@@ -174,7 +174,10 @@ func mustSchema(t *testing.T) *store.Schema {
 }
 
 // mustStore opens a store with seed 000's custom fields on contacts.
-func mustStore(t *testing.T) *store.Store {
+func mustStore(t *testing.T) *store.Store { return mustStoreB(t) }
+
+// mustStoreB is mustStore for tests and benchmarks alike.
+func mustStoreB(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "cartera.db"), PasswordMemoryKiB: 64, PasswordTime: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
