@@ -55,6 +55,12 @@ func (s *Server) routes() http.Handler {
 	p.HandleFunc("/language", s.setLanguage).Methods(http.MethodPost)
 	p.Handle("/", s.authed(s.home)).Methods(http.MethodGet)
 
+	// Public web forms: no login, framable, rate-limited (ui/webforms.go).
+	wf := s.newWebForms()
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.show).Methods(http.MethodGet, http.MethodHead)
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.submit).Methods(http.MethodPost)
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}/thanks", wf.thanks).Methods(http.MethodGet, http.MethodHead)
+
 	p.Handle("/profile", s.authed(s.profileForm)).Methods(http.MethodGet)
 	p.Handle("/profile", s.authed(s.profileSubmit)).Methods(http.MethodPost)
 	p.Handle("/profile/password", s.authed(s.profilePassword)).Methods(http.MethodPost)
@@ -84,6 +90,12 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/roles/{id:[0-9]+}", s.requireCap(store.CapRoles, s.roleUpdate)).Methods(http.MethodPost)
 	p.Handle("/settings/roles/{id:[0-9]+}/delete", s.requireCap(store.CapRoles, s.roleDelete)).Methods(http.MethodPost)
 	p.Handle("/settings/audit", s.requireCap(store.CapAudit, s.auditList)).Methods(http.MethodGet)
+	p.Handle("/settings/forms", s.requireCap(store.CapCustomize, s.webFormsList)).Methods(http.MethodGet)
+	p.Handle("/settings/forms/new", s.requireCap(store.CapCustomize, s.webFormNew)).Methods(http.MethodGet)
+	p.Handle("/settings/forms", s.requireCap(store.CapCustomize, s.webFormCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/forms/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.webFormEdit)).Methods(http.MethodGet)
+	p.Handle("/settings/forms/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.webFormUpdate)).Methods(http.MethodPost)
+	p.Handle("/settings/forms/{id:[0-9]+}/delete", s.requireCap(store.CapCustomize, s.webFormDelete)).Methods(http.MethodPost)
 
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)

@@ -31,6 +31,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 		links = append(links, settingsLink{Href: "/trash", Label: "trash.title", Help: "trash.help"})
 	}
 	add(store.CapCustomize, "/tags", "tags.title")
+	add(store.CapCustomize, "/settings/forms", "webforms.title")
 	if len(links) == 0 {
 		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
 		return
