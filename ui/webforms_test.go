@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
 
 	"cartera/assets"
 	"cartera/i18n"
@@ -508,4 +512,214 @@ func TestUI_WebFormKeys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Payloads a hostile visitor (or administrator) types into every field.
+const (
+	xssImg    = `Xssmark <img src=x onerror="window.__xss=1">`
+	xssScript = `"><script>window.__xss=1</script>`
+	xssBoth   = xssImg + " " + xssScript
+)
+
+// assertInert fails unless the page ran no injected script and holds no
+// injected element; shows says the page must display the payload (as
+// text, or in a form's inputs), so the check is not vacuous.
+func (c *chrome) assertInert(where string, shows bool) {
+	c.t.Helper()
+	if eval[bool](c, `typeof window.__xss !== "undefined"`) {
+		c.t.Errorf("%s: injected script ran", where)
+	}
+	if n := eval[int](c, `document.querySelectorAll('img[src="x"], [onerror], script:not([src])').length`); n != 0 {
+		c.t.Errorf("%s: %d injected elements", where, n)
+	}
+	if shows && !eval[bool](c, `document.body.innerText.includes("onerror") || [...document.querySelectorAll("input, textarea")].some(i => i.value.includes("onerror"))`) {
+		c.t.Errorf("%s: the payload is not on the page, so the check proves nothing", where)
+	}
+	c.assertNoConsoleErrors(where)
+}
+
+// fillPublicForm types a payload into every text input of the public form
+// (the phone's is shorter, to fit its length), an e-mail, and ticks consent.
+func (c *chrome) fillPublicForm(email string) {
+	c.t.Helper()
+	js := `(() => {
+		for (const el of document.querySelectorAll("form input[type=text], form input[type=tel], form input:not([type]), form textarea")) {
+			if (el.name === "homepage") continue;
+			el.value = el.type === "tel" ? ` + "`" + xssScript + "`" + ` : ` + "`" + xssBoth + "`" + `;
+		}
+		document.querySelector('input[name="email"]').value = ` + "`" + email + "`" + `;
+		document.getElementById("f-consent").checked = true;
+		return document.querySelectorAll("form input, form textarea").length;
+	})()`
+	if n := eval[int](c, js); n < 8 {
+		c.t.Fatalf("public form has only %d inputs", n)
+	}
+}
+
+// TestBrowser_WebFormXSS submits markup in every field of a public form in
+// a real browser and checks it stays inert text on every page that shows
+// it: the public form and its refusal, the thank-you page, the lead and
+// contact pages and timelines, lists, search, tags and the form settings.
+func TestBrowser_WebFormXSS(t *testing.T) {
+	ctx := context.Background()
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	if _, err := e.st.CreateCustomField(ctx, admin, store.EntLeads, store.CustomFieldInput{Key: "interest", Kind: store.KText, Labels: store.Labels{"en": "Interest " + xssImg}}); err != nil {
+		t.Fatal(err)
+	}
+	existing, err := e.st.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Existing", "email": "dup@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := e.mustWebForm(admin, store.WebFormInput{
+		Name: "Xssform " + xssImg, Slug: "xss", Entity: store.EntLeads, Active: true, Language: "en",
+		Title: "Title " + xssBoth, Intro: "Intro " + xssBoth, ThanksText: "Thanks " + xssBoth, ConsentText: "Consent " + xssBoth,
+		Tags:      []string{`<img src=x onerror=window.__xss=1>`, xssScript},
+		OwnerMode: store.WebFormOwnerUser, OwnerUserID: admin.UserID,
+		Fields: []store.WebFormField{{Key: "first_name"}, {Key: "last_name"}, {Key: "company"}, {Key: "email", Required: true}, {Key: "phone"},
+			{Key: "title"}, {Key: "notes"}, {Key: "custom.interest"}},
+	})
+
+	c := mustBrowser(t)
+	c.base = e.srv.URL
+	c.open("/f/xss")
+	c.assertInert("public form", true)
+
+	// The e-mail payload is refused: the form comes back with every value.
+	c.fillPublicForm(xssScript)
+	sctx, cancel := context.WithTimeout(c.ctx, stepTimeout)
+	resp, err := chromedp.RunResponse(sctx, chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+	cancel()
+	if err != nil {
+		t.Fatalf("submitting the refused form: %v", err)
+	}
+	if resp.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("refused submission answered %d", resp.Status)
+	}
+	// Chromium logs the 422 itself as a failed load; that is the point here.
+	probs, _ := c.takeProblems()
+	for _, p := range probs {
+		if !strings.Contains(p, "status of 422") {
+			t.Errorf("refused public form: %s", p)
+		}
+	}
+	c.assertInert("refused public form", true)
+
+	c.fillPublicForm("new@example.com")
+	if p := c.navigate("submitting the form", chromedp.Click(chromedp.CSS(`form button[type=submit]`))); p != "/f/xss/thanks" {
+		t.Fatalf("after submitting the browser is on %s", p)
+	}
+	c.assertInert("thank-you page", true)
+
+	// The same payloads for an existing contact's e-mail: a note, no twin.
+	c.open("/f/xss")
+	c.fillPublicForm("dup@example.com")
+	c.navigate("submitting for an existing contact", chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+
+	recs, _, _ := e.st.FindRecords(ctx, admin, store.EntLeads, store.Filter{})
+	if len(recs) != 1 || !strings.Contains(recs[0].Str("first_name"), "onerror") || !strings.Contains(recs[0].Str("notes"), "<script>") {
+		t.Fatalf("leads = %d, want the one with the payload", len(recs))
+	}
+	lead := recs[0]
+	acts := e.recordsOf(admin, store.EntActivities)
+	if len(acts) != 2 {
+		t.Fatalf("activities = %d, want 2 notes", len(acts))
+	}
+
+	c.login("anna@example.com", "contrasenya-segura")
+	for _, page := range []struct {
+		path  string
+		shows bool
+	}{
+		{"/leads", true},
+		{"/leads/" + itoa(lead.ID), true},
+		{"/contacts", false},
+		{"/contacts/" + itoa(existing.ID), true},
+		{"/activities", true},
+		{"/activities/" + itoa(acts[0].ID), true},
+		{"/activities/" + itoa(acts[1].ID), true},
+		{"/search?q=Xssmark", true},
+		{"/tags", true},
+		{"/settings/forms", true},
+		{"/settings/forms/" + itoa(form.ID), true},
+	} {
+		c.open(page.path)
+		c.assertInert(page.path, page.shows)
+	}
+}
+
+// TestBrowser_WebFormEmbedded embeds a public form in a page of another
+// site, as the embed snippet does, and submits it from inside the frame:
+// the form may be framed, and its same-origin post from the frame passes
+// the app's cross-origin protection.
+func TestBrowser_WebFormEmbedded(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	e.mustWebForm(admin, store.WebFormInput{
+		Name: "Embedded", Slug: "embedded", Entity: store.EntLeads, Active: true, Language: "en", ThanksText: "Thanks from the frame",
+		Fields:    []store.WebFormField{{Key: "first_name"}, {Key: "email", Required: true}},
+		OwnerMode: store.WebFormOwnerUser, OwnerUserID: admin.UserID,
+	})
+	formURL := e.srv.URL + "/f/embedded"
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html><body style="margin:0"><iframe onload="window.__loaded=1" src="` + formURL + `" title="form" width="600" height="700" style="border:0;position:absolute;left:0;top:0"></iframe></body></html>`))
+	}))
+	t.Cleanup(site.Close)
+	// localhost and 127.0.0.1 are different sites to the browser.
+	siteURL := strings.Replace(site.URL, "127.0.0.1", "localhost", 1)
+
+	c := mustBrowser(t)
+	c.base = siteURL
+	c.open("/")
+	run(c, "waiting for the frame", chromedp.Poll[bool](`window.__loaded === 1`))
+	// The frame is from another site, so Chromium runs it in its own
+	// process as a target of its own: attach to it to type into the form.
+	var frame target.ID
+	for range 50 {
+		infos, err := chromedp.Targets(c.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.Type == "iframe" && info.URL == formURL {
+				frame = info.TargetID
+			}
+		}
+		if frame != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if frame == "" {
+		t.Fatal("the form's frame never loaded")
+	}
+	fctx, cancel := chromedp.NewContext(c.ctx, chromedp.WithTargetID(frame))
+	defer cancel()
+	sctx, cancelStep := context.WithTimeout(fctx, stepTimeout)
+	defer cancelStep()
+	if err := chromedp.Do(sctx,
+		chromedp.SendKeys(chromedp.ID("f-first_name"), "Frida"),
+		chromedp.SendKeys(chromedp.ID("f-email"), "frida@example.com"),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".card[role=status]")),
+	); err != nil {
+		t.Fatalf("filling the framed form: %v", err)
+	}
+	if got, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(".card[role=status]"))); err != nil || !strings.Contains(got, "Thanks from the frame") {
+		t.Errorf("the frame shows %q (%v) after sending, want the thank-you text", got, err)
+	}
+	var lead *store.Record
+	for range 50 {
+		recs, _, _ := e.st.FindRecords(context.Background(), admin, store.EntLeads, store.Filter{})
+		if len(recs) == 1 {
+			lead = recs[0]
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if lead == nil || lead.Str("first_name") != "Frida" || lead.Str("email") != "frida@example.com" || lead.Str("source") != "web_form" {
+		t.Fatalf("no lead from the framed form: %+v", lead)
+	}
+	c.assertNoConsoleErrors("embedded form")
 }
