@@ -295,6 +295,16 @@ func TestUI_WebForm(t *testing.T) {
 		if r := e.publicForm("alta", url.Values{"notes": {strings.Repeat("x", 70<<10)}}); r.status != http.StatusRequestEntityTooLarge {
 			t.Errorf("oversized post = %d", r.status)
 		}
+		var big bytes.Buffer
+		mw := multipart.NewWriter(&big)
+		mw.WriteField("notes", strings.Repeat("x", 70<<10))
+		mw.Close()
+		if r := e.publicPost("alta", mw.FormDataContentType(), &big); r.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized multipart post = %d", r.status)
+		}
+		if r := e.publicPost("alta", "application/json", strings.NewReader(`{"email":"j@example.com"}`)); r.status != http.StatusUnsupportedMediaType {
+			t.Errorf("JSON post = %d", r.status)
+		}
 		r := e.publicForm("alta", url.Values{"email": {"redir@example.com"}, "consent": {"1"}})
 		if r.status != http.StatusSeeOther || r.location != "https://www.example.com/gracies" {
 			t.Errorf("redirect post = %d %q", r.status, r.location)
