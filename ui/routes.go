@@ -60,6 +60,12 @@ func (s *Server) routes() http.Handler {
 	p.HandleFunc("/language", s.setLanguage).Methods(http.MethodPost)
 	p.Handle("/", s.authed(s.home)).Methods(http.MethodGet)
 
+	// Public web forms: no login, framable, rate-limited (ui/webforms.go).
+	wf := s.newWebForms()
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.show).Methods(http.MethodGet, http.MethodHead)
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.submit).Methods(http.MethodPost)
+	p.HandleFunc("/f/{slug:[a-z0-9-]+}/thanks", wf.thanks).Methods(http.MethodGet, http.MethodHead)
+
 	p.Handle("/profile", s.authed(s.profileForm)).Methods(http.MethodGet)
 	p.Handle("/profile", s.authed(s.profileSubmit)).Methods(http.MethodPost)
 	p.Handle("/profile/password", s.authed(s.profilePassword)).Methods(http.MethodPost)
@@ -82,6 +88,13 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/teams", s.requireCap(store.CapUsers, s.teamCreate)).Methods(http.MethodPost)
 	p.Handle("/settings/teams/{id:[0-9]+}", s.requireCap(store.CapUsers, s.teamRename)).Methods(http.MethodPost)
 	p.Handle("/settings/teams/{id:[0-9]+}/delete", s.requireCap(store.CapUsers, s.teamDelete)).Methods(http.MethodPost)
+	// Public web forms' settings (ui/webforms.go).
+	p.Handle("/settings/forms", s.requireCap(store.CapCustomize, s.webFormsList)).Methods(http.MethodGet)
+	p.Handle("/settings/forms/new", s.requireCap(store.CapCustomize, s.webFormNew)).Methods(http.MethodGet)
+	p.Handle("/settings/forms", s.requireCap(store.CapCustomize, s.webFormCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/forms/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.webFormEdit)).Methods(http.MethodGet)
+	p.Handle("/settings/forms/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.webFormUpdate)).Methods(http.MethodPost)
+	p.Handle("/settings/forms/{id:[0-9]+}/delete", s.requireCap(store.CapCustomize, s.webFormDelete)).Methods(http.MethodPost)
 	p.Handle("/settings/roles", s.requireCap(store.CapRoles, s.rolesList)).Methods(http.MethodGet)
 	p.Handle("/settings/roles/new", s.requireCap(store.CapRoles, s.roleNewForm)).Methods(http.MethodGet)
 	p.Handle("/settings/roles", s.requireCap(store.CapRoles, s.roleCreate)).Methods(http.MethodPost)
