@@ -145,13 +145,6 @@ func (s *Store) StartImport(ctx context.Context, a *Actor, spec ImportSpec) (*Im
 	return s.FindImport(ctx, a, id)
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // matchColumn is the stored key a match field is compared on, and how a
 // value is brought to it.
 func matchColumn(field, v string) (string, string) {
