@@ -179,6 +179,39 @@ type converter struct {
 	order    DateOrder
 	users    map[string]int64
 	ownerKey string
+	// opts caches each list's options by folded key and label.
+	opts map[string]map[string]string
+}
+
+// option finds the option a cell means, from a per-list index built once.
+func (c *converter) option(cell, list string, options []store.Option) string {
+	idx, ok := c.opts[list]
+	if !ok {
+		idx = map[string]string{}
+		add := func(name, key string) {
+			if f := Fold(name); f != "" {
+				if _, taken := idx[f]; !taken {
+					idx[f] = key
+				}
+			}
+		}
+		for _, o := range options {
+			add(o.Key, o.Key)
+		}
+		for _, o := range options {
+			for _, l := range o.Labels {
+				add(l, o.Key)
+			}
+			for _, l := range c.n.OptionNames(list, o.Key) {
+				add(l, o.Key)
+			}
+		}
+		if c.opts == nil {
+			c.opts = map[string]map[string]string{}
+		}
+		c.opts[list] = idx
+	}
+	return idx[Fold(cell)]
 }
 
 func (c *converter) row(line int, cells []string, mapping []string, matchOn string) (store.ImportRow, []store.RowError) {
@@ -237,13 +270,13 @@ func (c *converter) value(k store.Kind, list string, options []store.Option, cel
 			return t.UTC().Format(time.RFC3339)
 		}
 	case store.KSelect:
-		if key := MatchOption(cell, options, list, c.n); key != "" {
+		if key := c.option(cell, list, options); key != "" {
 			return key
 		}
 	case store.KMulti:
 		var keys []string
 		for _, p := range splitList(cell) {
-			if key := MatchOption(p, options, list, c.n); key != "" {
+			if key := c.option(p, list, options); key != "" {
 				keys = append(keys, key)
 			} else {
 				keys = append(keys, p)

@@ -17,7 +17,7 @@ func (s *Store) audit(ctx context.Context, tx *sql.Tx, a *Actor, action, entity 
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, user_id, action, entity, record_id, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := execTx(ctx, tx, `INSERT INTO audit_log (at, user_id, action, entity, record_id, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		s.nowMS(), a.auditUser(), action, entity, recordID, string(d))
 	return err
 }

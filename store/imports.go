@@ -181,11 +181,12 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 	var seq int64
 	errRollback := errors.New("rollback")
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		ctx := withQuietAudit(withStmtCache(ctx, tx))
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM import_changes WHERE import_id = ?`, importID).Scan(&seq); err != nil {
 			return err
 		}
 		for _, row := range rows {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT import_row`); err != nil {
+			if _, err := execTx(ctx, tx, `SAVEPOINT import_row`); err != nil {
 				return err
 			}
 			out, err := s.importRow(ctx, tx, a, d, imp, row, &seq)
@@ -198,7 +199,7 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 				}
 				out = RowOutcome{Line: row.Line, Action: "failed", Errors: rowErrors(row.Line, err)}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE import_row`); err != nil {
+			if _, err := execTx(ctx, tx, `RELEASE import_row`); err != nil {
 				return err
 			}
 			switch out.Action {
@@ -286,9 +287,10 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 	var existing int64
 	if imp.MatchOn != "" && imp.Policy != PolicyCreate {
 		col, v := matchColumn(imp.MatchOn, row.Match)
+		// "<> ''" lets SQLite use the partial index on the key.
 		if v != "" {
 			cond, args := a.scopeSQL(d.Entity, ActView, "t.owner_id")
-			err := tx.QueryRowContext(ctx, "SELECT t.id FROM "+d.Table+" t WHERE t."+col+" = ? AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id LIMIT 1", append([]any{v}, args...)...).Scan(&existing)
+			err := queryRowTx(ctx, tx, "SELECT t.id FROM "+d.Table+" t WHERE t."+col+" = ? AND t."+col+" <> '' AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id LIMIT 1", append([]any{v}, args...)...).Scan(&existing)
 			if err != nil && !isNoRows(err) {
 				return out, err
 			}
@@ -355,7 +357,7 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 
 func (s *Store) logImportChange(ctx context.Context, tx *sql.Tx, d *EntityDef, importID int64, seq *int64, id int64, action string, before map[string]any) error {
 	var version int64
-	if err := tx.QueryRowContext(ctx, "SELECT version FROM "+d.Table+" WHERE id = ?", id).Scan(&version); err != nil {
+	if err := queryRowTx(ctx, tx, "SELECT version FROM "+d.Table+" WHERE id = ?", id).Scan(&version); err != nil {
 		return err
 	}
 	*seq++
@@ -363,7 +365,7 @@ func (s *Store) logImportChange(ctx context.Context, tx *sql.Tx, d *EntityDef, i
 	if before == nil {
 		b = []byte("{}")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO import_changes (import_id, seq, entity, record_id, action, before, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := execTx(ctx, tx, `INSERT INTO import_changes (import_id, seq, entity, record_id, action, before, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		importID, *seq, d.Entity, id, action, string(b), version)
 	return err
 }

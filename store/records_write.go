@@ -144,7 +144,7 @@ func isZero(v any) bool {
 func (s *Store) checkOwner(ctx context.Context, q querier, a *Actor, e Entity, act Action, owner int64) error {
 	var team sql.NullInt64
 	var disabled bool
-	err := q.QueryRowContext(ctx, `SELECT team_id, disabled FROM users WHERE id = ?`, owner).Scan(&team, &disabled)
+	err := queryRowTx(ctx, q, `SELECT team_id, disabled FROM users WHERE id = ?`, owner).Scan(&team, &disabled)
 	if err == sql.ErrNoRows || (err == nil && disabled) {
 		return errInvalid(map[string]string{s.def(e).OwnerKey: "error.unknown_user"})
 	} else if err != nil {
@@ -377,7 +377,7 @@ func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, row.sql, row.args...)
+	res, err := execTx(ctx, tx, row.sql, row.args...)
 	if err != nil {
 		return 0, err
 	}
@@ -386,9 +386,12 @@ func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		return 0, err
 	}
 	if d.Searchable {
-		if err := s.indexRecord(ctx, tx, d, id); err != nil {
+		if err := s.indexNewRecord(ctx, tx, d, id); err != nil {
 			return 0, err
 		}
+	}
+	if quietAudit(ctx) {
+		return id, nil
 	}
 	return id, s.audit(ctx, tx, a, "create", string(d.Entity), id, nil)
 }

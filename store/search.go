@@ -46,13 +46,18 @@ func (s *Store) indexRecord(ctx context.Context, tx *sql.Tx, d *EntityDef, id in
 	if err := s.unindexRecord(ctx, tx, d, id); err != nil {
 		return err
 	}
+	return s.indexNewRecord(ctx, tx, d, id)
+}
+
+// indexNewRecord writes the search row of a record that has none yet.
+func (s *Store) indexNewRecord(ctx context.Context, tx *sql.Tx, d *EntityDef, id int64) error {
 	expr, from := searchBody(d)
-	_, err := tx.ExecContext(ctx, `INSERT INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.id = ? AND t.deleted_at = 0`, d.searchCode, id)
+	_, err := execTx(ctx, tx, `INSERT INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.id = ? AND t.deleted_at = 0`, d.searchCode, id)
 	return err
 }
 
 func (s *Store) unindexRecord(ctx context.Context, tx *sql.Tx, d *EntityDef, id int64) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM search_index WHERE rowid = ?`, id*8+d.searchCode)
+	_, err := execTx(ctx, tx, `DELETE FROM search_index WHERE rowid = ?`, id*8+d.searchCode)
 	return err
 }
 

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// A batch that runs the same statements for hundreds of rows (an import)
+// prepares each once per transaction instead of once per row: the
+// transaction's statements are cached in the context it passes down.
+
+type stmtCacheKey struct{}
+
+type stmtCache struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+// withStmtCache returns a context whose tx statements run through
+// execTx and queryRowTx are prepared once; they close with the tx.
+func withStmtCache(ctx context.Context, tx *sql.Tx) context.Context {
+	return context.WithValue(ctx, stmtCacheKey{}, &stmtCache{tx: tx, m: map[string]*sql.Stmt{}})
+}
+
+func cachedStmt(ctx context.Context, q querier, query string) (*sql.Stmt, bool, error) {
+	c, ok := ctx.Value(stmtCacheKey{}).(*stmtCache)
+	if !ok || any(c.tx) != any(q) {
+		return nil, false, nil
+	}
+	if st, ok := c.m[query]; ok {
+		return st, true, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, true, err
+	}
+	c.m[query] = st
+	return st, true, nil
+}
+
+// execTx runs a statement in tx, prepared once per batch when the context
+// carries a statement cache.
+func execTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, ok, err := cachedStmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// queryRowTx is execTx for a query of one row.
+func queryRowTx(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	st, ok, err := cachedStmt(ctx, q, query)
+	if ok && err == nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+type quietAuditKey struct{}
+
+// withQuietAudit marks a batch that is audited as a whole (an import, whose
+// every change is also in import_changes), so records created in it do not
+// each add an audit line.
+func withQuietAudit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, quietAuditKey{}, true)
+}
+
+func quietAudit(ctx context.Context) bool { b, _ := ctx.Value(quietAuditKey{}).(bool); return b }
