@@ -63,6 +63,7 @@ func commands() []command {
 		{"token create", "--email EMAIL [--label LABEL]", "create an API token for a user and print it once", runTokenCreate},
 		{"backup", "FILE", "write a consistent copy of the database to FILE, also while serving", runBackup},
 		{"restore", "FILE", "replace the database with the backup FILE (the server must be stopped)", runRestore},
+		{"import", "--file FILE --as EMAIL [--entity contacts] [--on-duplicate skip|update|overwrite|create] [--match email|phone|tax_id|none] [--dry-run] [--skip-invalid]", "import a CSV or .xlsx file; prints the mapping, every failing line and \"created N, updated N, skipped N, failed N\"", runImport},
 		{"demo", "[--size small|medium|large | --contacts N] [--seed S] [--db FILE]", "fill a database with realistic demo data and print the demo logins", runDemo},
 		{"version", "", "print the version, and the schema version of the database if it exists", runVersion},
 		{"help", "[COMMAND]", "show this help, or a command's", nil},

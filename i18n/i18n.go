@@ -89,6 +89,18 @@ func (b *Bundle) Keys(lang string) []string {
 	return out
 }
 
+// InEvery returns a key's text in every language that has it, so an
+// import can recognise a column named in any of them.
+func (b *Bundle) InEvery(key string) []string {
+	var out []string
+	for _, l := range Languages {
+		if b.Has(l, key) {
+			out = append(out, b.For(l, nil).T(key))
+		}
+	}
+	return out
+}
+
 // Has reports whether a key exists in a language.
 func (b *Bundle) Has(lang, key string) bool { return b.keys[lang][key] }
 

@@ -95,11 +95,16 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		}
 		dry := plan.DryRun || failed
 		res, err := st.ImportBatch(ctx, a, imp.ID, batch, dry, plan.SkipBad)
+		applied := err == nil && !dry
 		if errors.Is(err, store.ErrRowsFailed) {
 			failed, err = true, nil
 		}
 		if err != nil {
 			return err
+		}
+		if !applied && !plan.DryRun {
+			// Rolled back: only its failures count.
+			res = &store.BatchResult{Failed: res.Failed, Rows: res.Rows}
 		}
 		sum.add(res, plan.DryRun)
 		sum.Elapsed = time.Since(start)
@@ -152,6 +157,10 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 	}
 	if sum.Import, err = st.FinishImport(ctx, a, imp.ID, failKey); err != nil {
 		return nil, err
+	}
+	if failed && !plan.DryRun {
+		// FinishImport took back what earlier batches applied.
+		sum.Created, sum.Updated, sum.Skipped = 0, 0, 0
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cartera/i18n"
+	"cartera/importer"
+	"cartera/store"
+)
+
+// catalogNamer names fields and options in every language for the
+// importer's automatic mapping, from the catalogs and the firm's labels.
+type catalogNamer struct {
+	b  *i18n.Bundle
+	sc *store.Schema
+}
+
+// FieldNames returns a field's labels in every language.
+func (n catalogNamer) FieldNames(e store.Entity, key string) []string {
+	out := n.b.InEvery("field." + key)
+	if e == store.EntTasks && key == "title" {
+		out = n.b.InEvery("field.task_title")
+	}
+	for _, l := range n.sc.Setting(e, key).Labels {
+		out = append(out, l)
+	}
+	return out
+}
+
+// OptionNames returns an option's labels in every language.
+func (n catalogNamer) OptionNames(list, key string) []string {
+	return n.b.InEvery("opt." + list + "." + key)
+}
+
+func runImport(e *env, args []string) int {
+	c := newCLICmd(e, "import")
+	entity := c.fs.String("entity", "contacts", "record type: accounts, contacts, leads, opportunities, activities, tasks or cases")
+	file := c.fs.String("file", "", "CSV or .xlsx file to import")
+	as := c.fs.String("as", "", "e-mail of the user the import acts as (their permissions apply; they own the records unless a column says otherwise)")
+	onDup := c.fs.String("on-duplicate", "skip", "what to do with a row matching an existing record: skip, update (fill empty fields), overwrite or create")
+	match := c.fs.String("match", "email", "field that recognises a duplicate: email, phone, tax_id, or none")
+	dry := c.fs.Bool("dry-run", false, "check every row and report, changing nothing")
+	skipBad := c.fs.Bool("skip-invalid", false, "import the valid rows even when others fail (default: all or nothing)")
+	monthFirst := c.fs.Bool("month-first", false, "read ambiguous dates like 03/04/2024 as month/day")
+	sheet := c.fs.String("sheet", "", "sheet of a workbook (default: the first)")
+	pos, code := parseFlags(c.fs, args)
+	if code >= 0 {
+		return code
+	}
+	if code := noArgs(c.fs, pos); code >= 0 {
+		return code
+	}
+	if code := requireFlags(c.fs, "file", "as"); code >= 0 {
+		return code
+	}
+	if !c.setup() {
+		return exitFail
+	}
+	ctx := context.Background()
+	st, ok := c.openSetUp(ctx)
+	if !ok {
+		return exitFail
+	}
+	defer st.Close()
+	u, ok := c.userByEmail(ctx, st, *as)
+	if !ok {
+		return exitFail
+	}
+	actor, err := st.ActorFor(ctx, u.ID)
+	if err != nil {
+		return c.storeError(err, nil)
+	}
+	f, err := os.Open(*file)
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	defer f.Close()
+	src, err := importer.Open(f, filepath.Base(*file), importer.ReadOptions{Sheet: *sheet})
+	if err != nil {
+		return c.storeError(err, nil)
+	}
+	defer src.Close()
+	bundle, err := i18n.Load()
+	if err != nil {
+		c.errorf("%v", err)
+		return exitFail
+	}
+	ent := store.Entity(*entity)
+	if st.Schema().Def(ent) == nil {
+		return usageError(c.fs, "unknown --entity %s", *entity)
+	}
+	n := catalogNamer{b: bundle, sc: st.Schema()}
+	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(*onDup), DryRun: *dry, SkipBad: *skipBad, FileName: filepath.Base(*file)}
+	if *match != "none" {
+		plan.MatchOn = *match
+	}
+	if *monthFirst {
+		plan.Order = importer.MonthFirst
+	}
+	mapping := importer.AutoMap(src.Header, importer.Targets(st.Schema(), ent, n))
+	for i, h := range src.Header {
+		to := mapping[i]
+		if to == "" {
+			to = "(skipped)"
+		}
+		fmt.Fprintf(e.stdout, "column %q → %s\n", h, to)
+	}
+	plan.Mapping = mapping
+	last := time.Now()
+	sum, err := importer.Run(ctx, st, actor, n, src, plan, func(p importer.Progress) {
+		if time.Since(last) > time.Second {
+			last = time.Now()
+			fmt.Fprintf(e.stderr, "%d rows (%.0f rows/s)\n", p.Rows, float64(p.Rows)/p.Elapsed.Seconds())
+		}
+	})
+	if err != nil {
+		return c.storeError(err, nil)
+	}
+	for _, r := range sum.Rows {
+		if r.Action != "failed" {
+			continue
+		}
+		var msgs []string
+		for _, fe := range r.Errors {
+			m := c.t(fe.Key)
+			if fe.Field != "" {
+				m = fe.Field + ": " + m
+			}
+			msgs = append(msgs, m)
+		}
+		fmt.Fprintf(e.stdout, "line %d: %s\n", r.Line, strings.Join(msgs, "; "))
+	}
+	switch sum.Import.Status {
+	case "dry_run":
+		fmt.Fprintln(e.stdout, c.t("import.dry_run"))
+	case "failed":
+		fmt.Fprintln(e.stdout, "Nothing was imported: fix the lines above, or pass --skip-invalid to import the valid rows.")
+	}
+	fmt.Fprintf(e.stdout, "created %d, updated %d, skipped %d, failed %d\n", sum.Created, sum.Updated, sum.Skipped, sum.Failed)
+	if sum.Import.Status == "failed" || (sum.Created+sum.Updated == 0 && sum.Import.Status != "dry_run" && sum.Skipped == 0) {
+		return exitFail
+	}
+	return exitOK
+}
