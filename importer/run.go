@@ -235,6 +235,11 @@ func (c *converter) row(line int, cells []string, mapping []string, matchOn stri
 		if cell == "" {
 			continue
 		}
+		if len(cell) > 1 && cell[0] == '\'' && strings.ContainsRune("=+-@", rune(cell[1])) {
+			// Cartera's exports quote what a spreadsheet would take
+			// for a formula; the quote is not part of the value.
+			cell = cell[1:]
+		}
 		switch {
 		case key == "tags":
 			tags := splitList(cell)

@@ -73,6 +73,7 @@ type listData struct {
 	CanCreate bool
 	CanEdit   bool
 	CanDelete bool
+	CanExport bool
 	BulkUsers []option
 	Dates     map[string]string
 }
@@ -143,35 +144,12 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(r, "entity."+string(e))
 	p.Section = string(e)
 	loc := p.Tr.Location()
-	f := store.Filter{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Eq: map[string]string{}}
-	if t := q.Get("tag"); t != "" {
-		f.Tags = []string{t}
-	}
-	f.OwnerID = parseInt64(q.Get("owner"))
-	f.Limit, _ = strconv.Atoi(q.Get("limit"))
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	dates := map[string]string{}
-	for _, k := range []string{"created_from", "created_to", "updated_from", "updated_to"} {
-		dates[k] = q.Get(k)
-	}
-	f.CreatedFrom = parseDate(dates["created_from"], loc)
-	if t := parseDate(dates["created_to"], loc); !t.IsZero() {
-		f.CreatedTo = t.AddDate(0, 0, 1)
-	}
-	f.UpdatedFrom = parseDate(dates["updated_from"], loc)
-	if t := parseDate(dates["updated_to"], loc); !t.IsZero() {
-		f.UpdatedTo = t.AddDate(0, 0, 1)
-	}
+	f, dates := listFilter(d, q, loc)
 	data := listData{Entity: e, Q: f.Q, Tag: q.Get("tag"), Limit: f.Limit, Limits: []int{25, 50, 100, 200}, OwnerKey: d.OwnerKey, Tagged: d.Tagged, Dates: dates,
-		CanCreate: a.Can(e, store.ActCreate), CanEdit: a.Can(e, store.ActEdit), CanDelete: a.Can(e, store.ActDelete)}
+		CanCreate: a.Can(e, store.ActCreate), CanEdit: a.Can(e, store.ActEdit), CanDelete: a.Can(e, store.ActDelete), CanExport: a.Can(e, store.ActExport)}
 	for _, fl := range d.Fields {
 		if !fl.Filter || fl.Hidden {
 			continue
-		}
-		if v := q.Get(fl.Key); v != "" {
-			f.Eq[fl.Key] = v
 		}
 		ff := filterField{Key: fl.Key, Label: p.FieldName(e, fl.Key), Value: q.Get(fl.Key)}
 		switch fl.Kind {
@@ -197,9 +175,6 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 		}
 		key := "custom." + c.Key
 		v := q.Get(key)
-		if v != "" {
-			f.Eq[key] = v
-		}
 		ff := filterField{Key: key, Label: p.CustomName(c), Value: v}
 		switch c.Kind {
 		case store.KSelect, store.KMulti:
@@ -295,6 +270,43 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = data
 	s.render(w, r, http.StatusOK, "record_list", p)
+}
+
+// listFilter reads a list's filters from its URL: the same for the page,
+// its export and saved views.
+func listFilter(d *store.EntityDef, q url.Values, loc *time.Location) (store.Filter, map[string]string) {
+	f := store.Filter{Q: q.Get("q"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Eq: map[string]string{}}
+	if t := q.Get("tag"); t != "" {
+		f.Tags = []string{t}
+	}
+	f.OwnerID = parseInt64(q.Get("owner"))
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	dates := map[string]string{}
+	for _, k := range []string{"created_from", "created_to", "updated_from", "updated_to"} {
+		dates[k] = q.Get(k)
+	}
+	f.CreatedFrom = parseDate(dates["created_from"], loc)
+	if t := parseDate(dates["created_to"], loc); !t.IsZero() {
+		f.CreatedTo = t.AddDate(0, 0, 1)
+	}
+	f.UpdatedFrom = parseDate(dates["updated_from"], loc)
+	if t := parseDate(dates["updated_to"], loc); !t.IsZero() {
+		f.UpdatedTo = t.AddDate(0, 0, 1)
+	}
+	for _, fl := range d.Fields {
+		if v := q.Get(fl.Key); v != "" && fl.Filter && !fl.Hidden {
+			f.Eq[fl.Key] = v
+		}
+	}
+	for _, c := range d.Custom {
+		if v := q.Get("custom." + c.Key); v != "" && c.Filterable {
+			f.Eq["custom."+c.Key] = v
+		}
+	}
+	return f, dates
 }
 
 // formField is one input of a record form.

@@ -146,6 +146,7 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/lookup/{entity:"+entityPattern+"}", s.authed(s.lookup)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}", s.authed(s.recordList)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}", s.authed(s.recordCreate)).Methods(http.MethodPost)
+	p.Handle("/{entity:"+entityPattern+"}/export", s.authed(s.recordExport)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}/new", s.authed(s.recordNew)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}/bulk", s.authed(s.recordBulk)).Methods(http.MethodPost)
 	p.Handle("/{entity:"+entityPattern+"}/views", s.authed(s.viewSave)).Methods(http.MethodPost)

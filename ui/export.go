@@ -1,0 +1,267 @@
+package ui
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/transform"
+
+	"cartera/store"
+)
+
+// Export formats of a list.
+const (
+	exportCSV      = "csv"       // UTF-8 with a byte-order mark, comma-separated
+	exportCSVExcel = "csv_excel" // Windows-1252, semicolon-separated: what Excel in ca/es opens directly
+	exportXLSX     = "xlsx"
+)
+
+// exportColumn is one column of an export: a header in the reader's
+// language (so a re-import maps it back) and how to get its cell.
+type exportColumn struct {
+	header string
+	cell   func(r *store.Record) string
+}
+
+// neutralise keeps a cell from being read as a formula by a spreadsheet
+// (formula injection): a leading = + - @ tab or carriage return gets a
+// quote before it. The importer takes that quote off again.
+func neutralise(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// exportColumns lists the columns of a record type's export: id, the
+// visible standard fields, owner (by e-mail), tags, custom fields, and the
+// creation and change times.
+func (s *Server) exportColumns(p *page, e store.Entity, emails map[int64]string) []exportColumn {
+	d := p.def(e)
+	cols := []exportColumn{{header: "id", cell: func(r *store.Record) string { return itoa(r.ID) }}}
+	for _, f := range d.Fields {
+		if f.Hidden {
+			continue
+		}
+		f := f
+		cols = append(cols, exportColumn{header: p.FieldName(e, f.Key), cell: func(r *store.Record) string { return p.exportValue(r, f) }})
+	}
+	cols = append(cols, exportColumn{header: p.FieldName(e, d.OwnerKey), cell: func(r *store.Record) string { return emails[r.OwnerID] }})
+	if d.Tagged {
+		cols = append(cols, exportColumn{header: p.T("field.tags"), cell: func(r *store.Record) string { return strings.Join(r.Tags, "; ") }})
+	}
+	for _, c := range d.Custom {
+		c := c
+		cols = append(cols, exportColumn{header: p.CustomName(c), cell: func(r *store.Record) string { return p.exportCustom(r, c) }})
+	}
+	cols = append(cols,
+		exportColumn{header: p.T("export.created_at"), cell: func(r *store.Record) string { return r.CreatedAt.UTC().Format(time.RFC3339) }},
+		exportColumn{header: p.T("export.updated_at"), cell: func(r *store.Record) string { return r.UpdatedAt.UTC().Format(time.RFC3339) }})
+	return cols
+}
+
+// exportValue is a standard field's cell: option labels in the reader's
+// language, linked records by title, dates ISO, times RFC 3339, numbers
+// with a decimal point.
+func (p *page) exportValue(r *store.Record, f store.Field) string {
+	v := r.Values[f.Key]
+	switch f.Kind {
+	case store.KSelect:
+		s, _ := v.(string)
+		list := f.Picklist
+		if f.Key == "stage" && r.Entity == store.EntOpportunities {
+			list = store.StageList(r.Str("pipeline"))
+		}
+		return p.OptName(list, s)
+	case store.KRef:
+		if id, _ := v.(int64); id != 0 {
+			return r.Refs[f.Key]
+		}
+		return ""
+	case store.KDateTime:
+		if t, _ := v.(time.Time); !t.IsZero() {
+			return t.UTC().Format(time.RFC3339)
+		}
+		return ""
+	case store.KMoney:
+		n, _ := v.(float64)
+		return strconv.FormatFloat(n, 'f', 2, 64)
+	case store.KNumber:
+		n, _ := v.(int64)
+		return strconv.FormatInt(n, 10)
+	case store.KBool:
+		if b, _ := v.(bool); b {
+			return p.T("common.yes")
+		}
+		return p.T("common.no")
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// exportCustom is a custom field's cell.
+func (p *page) exportCustom(r *store.Record, c *store.CustomField) string {
+	v, ok := r.Custom[c.Key]
+	if !ok || v == nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		if c.Kind == store.KSelect {
+			return p.OptName(c.OptionList(), x)
+		}
+		return x
+	case []string:
+		names := make([]string, len(x))
+		for i, k := range x {
+			names[i] = p.OptName(c.OptionList(), k)
+		}
+		return strings.Join(names, "; ")
+	case bool:
+		if x {
+			return p.T("common.yes")
+		}
+		return p.T("common.no")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return fmt.Sprint(v)
+}
+
+// recordExport streams a list, with the list's filters and order, as CSV
+// or an Excel workbook.
+func (s *Server) recordExport(w http.ResponseWriter, r *http.Request) {
+	e, d := s.pageEntity(r)
+	a := reqCtxOf(r).actor
+	if !a.Can(e, store.ActExport) {
+		s.errorPage(w, r, http.StatusForbidden, "error.forbidden")
+		return
+	}
+	p := s.newPage(r, "")
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = exportCSV
+	}
+	if format != exportCSV && format != exportCSVExcel && format != exportXLSX {
+		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
+		return
+	}
+	f, _ := listFilter(d, q, p.Tr.Location())
+	users, err := s.st.FindUsers(r.Context(), a, store.UserFilter{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	emails := map[int64]string{}
+	for _, u := range users {
+		emails[u.ID] = u.Email
+	}
+	cols := s.exportColumns(p, e, emails)
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.header
+	}
+	name := string(e) + "-" + time.Now().In(p.Tr.Location()).Format("2006-01-02")
+	// Check the filter and the permission before the first byte: once
+	// streaming starts, an error can only cut the file short.
+	if _, _, err := s.st.FindRecords(r.Context(), a, e, store.Filter{Q: f.Q, Tags: f.Tags, OwnerID: f.OwnerID, Eq: f.Eq, Limit: 1}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	switch format {
+	case exportXLSX:
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		err = s.exportXLSX(r, w, a, e, f, header, cols)
+	default:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		var out io.Writer = w
+		comma := ','
+		if format == exportCSVExcel {
+			w.Header().Set("Content-Type", "text/csv; charset=windows-1252")
+			tw := transform.NewWriter(w, encoding.ReplaceUnsupported(charmap.Windows1252.NewEncoder()))
+			defer tw.Close()
+			out, comma = tw, ';'
+		} else {
+			w.Write([]byte("\ufeff"))
+		}
+		bw := bufio.NewWriterSize(out, 64<<10)
+		cw := csv.NewWriter(bw)
+		cw.Comma = comma
+		cw.UseCRLF = format == exportCSVExcel
+		cw.Write(header)
+		row := make([]string, len(cols))
+		_, err = s.st.ExportRecords(r.Context(), a, e, f, func(recs []*store.Record) error {
+			for _, rec := range recs {
+				for i, c := range cols {
+					row[i] = neutralise(c.cell(rec))
+				}
+				if err := cw.Write(row); err != nil {
+					return err
+				}
+			}
+			cw.Flush()
+			return cw.Error()
+		})
+		if err == nil {
+			err = bw.Flush()
+		}
+	}
+	if err != nil {
+		s.log.Error("export cut short", "entity", e, "err", err)
+	}
+}
+
+// exportXLSX writes the export as a workbook through excelize's stream
+// writer, which keeps rows on disk rather than in memory.
+func (s *Server) exportXLSX(r *http.Request, w io.Writer, a *store.Actor, e store.Entity, f store.Filter, header []string, cols []exportColumn) error {
+	x := excelize.NewFile()
+	defer x.Close()
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		return err
+	}
+	cells := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = h
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return err
+	}
+	n := 1
+	_, err = s.st.ExportRecords(r.Context(), a, e, f, func(recs []*store.Record) error {
+		for _, rec := range recs {
+			n++
+			row := make([]any, len(cols))
+			for i, c := range cols {
+				row[i] = neutralise(c.cell(rec))
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, n)
+			if err := sw.SetRow(cell, row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return x.Write(w)
+}
