@@ -33,7 +33,7 @@ func (b *browser) download(path string) (int, http.Header, []byte) {
 type testNamer struct{ p map[string][]string }
 
 func (n testNamer) FieldNames(e store.Entity, key string) []string { return n.p[key] }
-func (n testNamer) OptionNames(list, key string) []string     { return nil }
+func (n testNamer) OptionNames(list, key string) []string          { return nil }
 
 // TestUI_Export exports a filtered list as CSV, Excel CSV and xlsx,
 // neutralises formulas, checks permissions and re-imports the export
