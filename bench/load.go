@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -243,7 +244,7 @@ func workloadNames() []string {
 	for _, wl := range workloads(&config{clients: 1, mixedClients: 1}, nil) {
 		out = append(out, wl.name)
 	}
-	return out
+	return append(out, "export")
 }
 
 func workloads(c *config, t *target) []*workload {
@@ -391,6 +392,42 @@ func runHTTP(ctx context.Context, c *config, srv *server, fx *fixtures, token st
 		logf("  %d requests, %.0f req/s, p50 %s p95 %s p99 %s, %d errors, %d busy",
 			res.main.N, res.main.RPS, ms(res.main.P50), ms(res.main.P95), ms(res.main.P99), res.main.Errs, res.busy)
 	}
+	if c.want("export") && ctx.Err() == nil {
+		return t.export(ctx, srv, rep)
+	}
+	return nil
+}
+
+// export downloads every contact as CSV, as the admin, once, and notes
+// the rows per second and the server's memory afterwards.
+func (t *target) export(ctx context.Context, srv *server, rep *report) error {
+	logf("export: all contacts as CSV (admin)")
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/contacts/export?format=csv", nil)
+	resp, err := t.admins[0].client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("export: status %d", resp.StatusCode)
+	}
+	var lines, size int64
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		size += int64(n)
+		lines += int64(bytes.Count(buf[:n], []byte("\n")))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rep.exportRows, rep.exportTime, rep.exportBytes = lines-1, time.Since(start), size
+	rep.exportRSS = srv.peakRSS()
+	logf("  %d rows in %s (%.0f rows/s), %s", rep.exportRows, rep.exportTime.Round(time.Millisecond), float64(rep.exportRows)/rep.exportTime.Seconds(), mib(size))
 	return nil
 }
 
