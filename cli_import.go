@@ -13,30 +13,6 @@ import (
 	"cartera/store"
 )
 
-// catalogNamer names fields and options in every language for the
-// importer's automatic mapping, from the catalogs and the firm's labels.
-type catalogNamer struct {
-	b  *i18n.Bundle
-	sc *store.Schema
-}
-
-// FieldNames returns a field's labels in every language.
-func (n catalogNamer) FieldNames(e store.Entity, key string) []string {
-	out := n.b.InEvery("field." + key)
-	if e == store.EntTasks && key == "title" {
-		out = n.b.InEvery("field.task_title")
-	}
-	for _, l := range n.sc.Setting(e, key).Labels {
-		out = append(out, l)
-	}
-	return out
-}
-
-// OptionNames returns an option's labels in every language.
-func (n catalogNamer) OptionNames(list, key string) []string {
-	return n.b.InEvery("opt." + list + "." + key)
-}
-
 func runImport(e *env, args []string) int {
 	c := newCLICmd(e, "import")
 	entity := c.fs.String("entity", "contacts", "record type: accounts, contacts, leads, opportunities, activities, tasks or cases")
@@ -95,7 +71,7 @@ func runImport(e *env, args []string) int {
 	if st.Schema().Def(ent) == nil {
 		return usageError(c.fs, "unknown --entity %s", *entity)
 	}
-	n := catalogNamer{b: bundle, sc: st.Schema()}
+	n := importer.Catalog{InEvery: bundle.InEvery, Schema: st.Schema()}
 	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(*onDup), DryRun: *dry, SkipBad: *skipBad, FileName: filepath.Base(*file)}
 	if *match != "none" {
 		plan.MatchOn = *match

@@ -34,6 +34,30 @@ type Namer interface {
 	OptionNames(list, key string) []string
 }
 
+// Catalog is the Namer of the server and the command line: labels from
+// the message catalogs (InEvery gives a key's text in every language) and
+// the firm's own names for its fields.
+type Catalog struct {
+	InEvery func(key string) []string
+	Schema  *store.Schema
+}
+
+// FieldNames returns a field's labels in every language.
+func (c Catalog) FieldNames(e store.Entity, key string) []string {
+	k := "field." + key
+	if e == store.EntTasks && key == "title" {
+		k = "field.task_title"
+	}
+	out := c.InEvery(k)
+	for _, l := range c.Schema.Setting(e, key).Labels {
+		out = append(out, l)
+	}
+	return out
+}
+
+// OptionNames returns an option's labels in every language.
+func (c Catalog) OptionNames(list, key string) []string { return c.InEvery("opt." + list + "." + key) }
+
 // Targets lists the fields of a record type an import may fill.
 func Targets(sc *store.Schema, e store.Entity, n Namer) []Target {
 	d := sc.Def(e)

@@ -25,6 +25,9 @@ type Plan struct {
 	FileName string
 	// Batch is how many rows go in one transaction (default 500).
 	Batch int
+	// Started, when set, is told the import's record as soon as it exists,
+	// so a caller running it in the background can show its progress.
+	Started func(*store.Import)
 }
 
 // Progress is how far a running import has got.
@@ -83,6 +86,9 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		Options: map[string]any{"mapping": mapping, "dry_run": plan.DryRun, "skip_invalid": plan.SkipBad, "format": src.Format, "encoding": src.Encoding, "delimiter": string(src.Delimiter)}})
 	if err != nil {
 		return nil, err
+	}
+	if plan.Started != nil {
+		plan.Started(imp)
 	}
 	conv := &converter{sc: sc, e: plan.Entity, n: n, order: plan.Order, users: users, ownerKey: sc.Def(plan.Entity).OwnerKey}
 	sum := &Summary{}

@@ -110,7 +110,7 @@ func (s *Store) Checklist(ctx context.Context, a *Actor) (*Checklist, error) {
 		{Key: StepRoles, Href: "/settings/roles"},
 		{Key: StepFields, Href: "/settings/fields"},
 		{Key: StepForms, Href: "/settings/forms"},
-		{Key: StepImport, Href: "/settings/import"},
+		{Key: StepImport, Href: "/import"},
 		{Key: StepWorkflows, Later: true},
 		{Key: StepEmail},
 		{Key: StepContact, Href: "/contacts/new"},

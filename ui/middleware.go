@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,9 +77,10 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // limitBody bounds every request body so a huge post cannot exhaust memory.
-func limitBody(n int64, next http.Handler) http.Handler {
+func limitBody(n int64, next http.Handler, uploads ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil {
+		if r.Body != nil && !slices.Contains(uploads, r.URL.Path) {
+			// Upload endpoints set their own, larger limit.
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 		}
 		next.ServeHTTP(w, r)

@@ -128,6 +128,15 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/activity-rules", cz(s.activityRules)).Methods(http.MethodGet)
 	p.Handle("/settings/activity-rules", cz(s.activityRulesSave)).Methods(http.MethodPost)
 
+	imp := func(h http.HandlerFunc) http.Handler { return s.requireCap(store.CapImport, h) }
+	p.Handle("/import", imp(s.importIndex)).Methods(http.MethodGet)
+	p.Handle("/import", imp(s.importUpload)).Methods(http.MethodPost)
+	p.Handle("/import/staged/{token:[0-9a-f]{32}}", imp(s.importMap)).Methods(http.MethodGet)
+	p.Handle("/import/staged/{token:[0-9a-f]{32}}", imp(s.importStart)).Methods(http.MethodPost)
+	p.Handle("/import/{id:[0-9]+}", imp(s.importStatus)).Methods(http.MethodGet)
+	p.Handle("/import/{id:[0-9]+}/errors.csv", imp(s.importFailures)).Methods(http.MethodGet)
+	p.Handle("/import/{id:[0-9]+}/undo", imp(s.importUndo)).Methods(http.MethodPost)
+
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)
 	p.Handle("/tags/{id:[0-9]+}", s.authed(s.tagRename)).Methods(http.MethodPost)
@@ -174,7 +183,7 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	var h http.Handler = r
 	h = cop.Handler(h)
-	h = limitBody(maxFormBody, h)
+	h = limitBody(maxFormBody, h, "/import", "/api/v1/imports")
 	h = securityHeaders(h)
 	h = s.logRequests(h)
 	return h

@@ -33,6 +33,8 @@ type Options struct {
 	// MailConfigured is true when the server has an SMTP server configured;
 	// it ticks the e-mail step of the setup checklist.
 	MailConfigured bool
+	// MaxUpload bounds an import file (default DefaultMaxUpload).
+	MaxUpload int64
 }
 
 // Server is the HTTP front end: pages, API, static files.
@@ -50,6 +52,8 @@ type Server struct {
 	router *mux.Router
 	// setUp caches that first-run setup is done; it can never be undone.
 	setUp atomic.Bool
+	// imports holds uploaded files and imports running in the background.
+	imports *imports
 }
 
 // New builds the server, parsing every template once; a broken template
@@ -66,6 +70,9 @@ func New(st *store.Store, bundle *i18n.Bundle, opts Options) (*Server, error) {
 	}
 	s := &Server{st: st, i18n: bundle, log: opts.Logger, opts: opts}
 	var err error
+	if s.imports, err = newImports(); err != nil {
+		return nil, err
+	}
 	if s.static, err = loadStatic(); err != nil {
 		return nil, err
 	}
