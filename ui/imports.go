@@ -554,4 +554,3 @@ func (s *Server) importUndo(w http.ResponseWriter, r *http.Request) {
 	}
 	redirect(w, r, "/import/"+itoa(id))
 }
-
