@@ -197,12 +197,18 @@ func (b *browser) sessionCookie() string {
 // api calls the JSON API with a bearer token and decodes the answer.
 func (e *testEnv) api(method, path, token string, body io.Reader) (int, map[string]any) {
 	e.t.Helper()
+	return e.apiContent(method, path, token, "application/json", body)
+}
+
+// apiContent is api with a body of another content type (uploads).
+func (e *testEnv) apiContent(method, path, token, contentType string, body io.Reader) (int, map[string]any) {
+	e.t.Helper()
 	req, _ := http.NewRequest(method, e.srv.URL+path, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

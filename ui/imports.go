@@ -156,33 +156,45 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 		s.renderImportIndex(w, r, 0, &store.Error{Code: store.CodeInvalid, Key: "import.error.too_big", Fields: map[string]string{"file": "import.error.too_big"}})
 		return
 	}
-	sf := &stagedFile{token: randomToken(), name: filepath.Base(fh.Filename), entity: e, userID: a.UserID}
+	opts := importer.ReadOptions{Encoding: r.FormValue("encoding"), Sheet: r.FormValue("sheet")}
+	if d := r.FormValue("delimiter"); d != "" {
+		opts.Delimiter = []rune(strings.ReplaceAll(d, "tab", "\t"))[0]
+	}
+	sf, err := s.stageFile(a, e, file, fh.Filename, opts)
+	if err != nil {
+		if store.ErrorCode(err) == store.CodeInternal {
+			s.fail(w, r, err)
+			return
+		}
+		s.renderImportIndex(w, r, 0, err)
+		return
+	}
+	redirect(w, r, "/import/staged/"+sf.token)
+}
+
+// stageFile keeps an uploaded file for the mapping step, after checking
+// it can be read.
+func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name string, opts importer.ReadOptions) (*stagedFile, error) {
+	sf := &stagedFile{token: randomToken(), name: filepath.Base(name), entity: e, userID: a.UserID, opts: opts}
 	sf.path = filepath.Join(s.imports.dir, sf.token)
 	out, err := os.Create(sf.path)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if _, err := io.Copy(out, file); err != nil {
 		out.Close()
 		os.Remove(sf.path)
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	out.Close()
-	sf.opts = importer.ReadOptions{Encoding: r.FormValue("encoding"), Sheet: r.FormValue("sheet")}
-	if d := r.FormValue("delimiter"); d != "" {
-		sf.opts.Delimiter = []rune(strings.ReplaceAll(d, "tab", "\t"))[0]
-	}
 	if err := sf.readPreview(); err != nil {
 		os.Remove(sf.path)
-		s.renderImportIndex(w, r, 0, err)
-		return
+		return nil, err
 	}
 	s.imports.mu.Lock()
 	s.imports.staged[sf.token] = sf
 	s.imports.mu.Unlock()
-	redirect(w, r, "/import/staged/"+sf.token)
+	return sf, nil
 }
 
 // readPreview reads the header and the first rows of a staged file.

@@ -161,3 +161,58 @@ func TestUI_ImportUploadLimit(t *testing.T) {
 		t.Errorf("big upload: %d", resp.StatusCode)
 	}
 }
+
+// TestAPI_Imports starts an import over the API, follows it and undoes it.
+func TestAPI_Imports(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	tok, _, err := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(fields map[string]string, file []byte) (int, map[string]any) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		if file != nil {
+			fw, _ := mw.CreateFormFile("file", "contacts.csv")
+			fw.Write(file)
+		}
+		mw.Close()
+		return e.apiContent("POST", "/api/v1/imports", tok, mw.FormDataContentType(), &buf)
+	}
+	csv := []byte("first_name,email\nAnna,anna.serra@example.com\nBiel,biel@example.com\n")
+	code, got := post(map[string]string{"entity": "contacts", "mapping": `["first_name","email"]`}, csv)
+	if code != http.StatusAccepted {
+		t.Fatalf("create: %d %v", code, got)
+	}
+	id := got["id"].(string)
+	for i := 0; i < 100 && got["status"] == "running"; i++ {
+		time.Sleep(20 * time.Millisecond)
+		_, got = e.api("GET", "/api/v1/imports/"+id, tok, nil)
+	}
+	if got["status"] != "done" || got["created"].(float64) != 2 {
+		t.Fatalf("status: %v", got)
+	}
+	code, got = e.api("POST", "/api/v1/imports/"+id+"/undo", tok, nil)
+	if code != 200 || got["removed"].(float64) != 2 {
+		t.Fatalf("undo: %d %v", code, got)
+	}
+	t.Run("bad requests", func(t *testing.T) {
+		if code, _ := post(map[string]string{"entity": "contacts"}, nil); code != http.StatusUnprocessableEntity {
+			t.Errorf("no file: %d", code)
+		}
+		if code, _ := post(map[string]string{"entity": "widgets"}, csv); code != http.StatusUnprocessableEntity {
+			t.Errorf("bad entity: %d", code)
+		}
+		if code, _ := post(map[string]string{"entity": "contacts", "mapping": `["first_name"]`}, csv); code != http.StatusUnprocessableEntity {
+			t.Errorf("short mapping: %d", code)
+		}
+		if code, _ := post(map[string]string{"entity": "contacts", "on_duplicate": "explode"}, csv); code != http.StatusUnprocessableEntity {
+			t.Errorf("bad policy: %d", code)
+		}
+	})
+}
