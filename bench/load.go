@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -244,7 +245,7 @@ func workloadNames() []string {
 	for _, wl := range workloads(&config{clients: 1, mixedClients: 1}, nil) {
 		out = append(out, wl.name)
 	}
-	return append(out, "export")
+	return append(out, "export", "import")
 }
 
 func workloads(c *config, t *target) []*workload {
@@ -393,8 +394,68 @@ func runHTTP(ctx context.Context, c *config, srv *server, fx *fixtures, token st
 			res.main.N, res.main.RPS, ms(res.main.P50), ms(res.main.P95), ms(res.main.P99), res.main.Errs, res.busy)
 	}
 	if c.want("export") && ctx.Err() == nil {
-		return t.export(ctx, srv, rep)
+		if err := t.export(ctx, srv, rep); err != nil {
+			return err
+		}
 	}
+	if c.want("import") && ctx.Err() == nil {
+		return t.importContacts(ctx, srv, rep, c.importRows)
+	}
+	return nil
+}
+
+// importContacts posts a contacts CSV of n new rows (seed 000's headers,
+// so the mapping is automatic; e-mail matching on) to the imports API and
+// waits for it, noting rows per second and the server's memory.
+func (t *target) importContacts(ctx context.Context, srv *server, rep *report, n int) error {
+	logf("import: %d contacts over the API (automatic mapping, e-mail matching)", n)
+	var csv bytes.Buffer
+	csv.WriteString("Nom,Cognoms,Correu electrònic,Telèfon,Data de naixement,Preferències de contacte\n")
+	prefs := []string{"Correu electrònic", "Telèfon", "WhatsApp", "Visita"}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&csv, "Nom%d,Cognom %s %d,bench.%s.%d@import.example.com,6%08d,19%02d-%02d-%02d,%s\n", i, t.runID, i, t.runID, i, i, 50+i%50, 1+i%12, 1+i%28, prefs[i%len(prefs)])
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("entity", "contacts")
+	mw.WriteField("match_on", "email")
+	fw, _ := mw.CreateFormFile("file", "bench.csv")
+	fw.Write(csv.Bytes())
+	mw.Close()
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, t.base+"/api/v1/imports", &body)
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	var got map[string]any
+	resp, err := t.api.Do(req)
+	if err != nil {
+		return err
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("import: status %d %v", resp.StatusCode, got)
+	}
+	id, _ := got["id"].(string)
+	for got["status"] == "running" {
+		time.Sleep(100 * time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/api/v1/imports/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+t.token)
+		resp, err := t.api.Do(req)
+		if err != nil {
+			return err
+		}
+		got = nil
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+	}
+	rep.importTime = time.Since(start)
+	created, _ := got["created"].(float64)
+	rep.importRows, rep.importRSS = int64(created), srv.peakRSS()
+	if got["status"] != "done" || int(created) != n {
+		return fmt.Errorf("import ended %v", got)
+	}
+	logf("  %d rows in %s (%.0f rows/s)", n, rep.importTime.Round(time.Millisecond), float64(n)/rep.importTime.Seconds())
 	return nil
 }
 

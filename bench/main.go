@@ -38,6 +38,7 @@ type config struct {
 	keep          bool
 	noRaw         bool
 	pprofDir      string
+	importRows    int
 	args          []string
 }
 
@@ -55,6 +56,7 @@ func main() {
 	flag.StringVar(&c.dataDir, "data", "bench/data", "folder of cached datasets (git-ignored)")
 	flag.StringVar(&c.out, "out", "", "append the results as markdown to this file")
 	flag.StringVar(&workloads, "workloads", "", "comma-separated workloads to run (default: all): "+strings.Join(workloadNames(), ","))
+	flag.IntVar(&c.importRows, "import-rows", 100_000, "rows of the import workload's CSV")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (binary, scratch database, server log)")
 	flag.BoolVar(&c.noRaw, "no-raw", false, "skip the raw SQLite baseline")
 	flag.StringVar(&c.pprofDir, "pprof", "", "serve with server.pprof on and save a CPU profile of each workload in this folder")
