@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,26 @@ func TestAPI_Imports(t *testing.T) {
 			t.Errorf("bad policy: %d", code)
 		}
 	})
+}
+
+// TestAPI_ImportLargerThanAnAPIBody accepts an upload bigger than the 1 MB
+// limit of other API requests.
+func TestAPI_ImportLargerThanAnAPIBody(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	tok, _, _ := e.st.CreateToken(context.Background(), admin, admin.UserID, "test")
+	var csv bytes.Buffer
+	csv.WriteString("first_name,email,notes\n")
+	for i := 0; csv.Len() < 2<<20; i++ {
+		csv.WriteString("Nom,n" + strconv.Itoa(i) + "@example.com," + strings.Repeat("x", 200) + "\n")
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("entity", "contacts")
+	fw, _ := mw.CreateFormFile("file", "big.csv")
+	fw.Write(csv.Bytes())
+	mw.Close()
+	if code, got := e.apiContent("POST", "/api/v1/imports", tok, mw.FormDataContentType(), &buf); code != http.StatusAccepted {
+		t.Fatalf("2 MB import: %d %v", code, got)
+	}
 }
