@@ -23,7 +23,7 @@ type Plan struct {
 	DryRun   bool
 	SkipBad  bool
 	FileName string
-	// Batch is how many rows go in one transaction (default 500).
+	// Batch is how many rows go in one transaction (default 2,000).
 	Batch int
 	// Started, when set, is told the import's record as soon as it exists,
 	// so a caller running it in the background can show its progress.
@@ -74,7 +74,7 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		plan.Policy = store.PolicySkip
 	}
 	if plan.Batch <= 0 {
-		plan.Batch = 500
+		plan.Batch = 2000
 	}
 	users := map[string]int64{}
 	if us, err := st.FindUsers(ctx, a, store.UserFilter{}); err == nil {

@@ -356,9 +356,11 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 }
 
 func (s *Store) logImportChange(ctx context.Context, tx *sql.Tx, d *EntityDef, importID int64, seq *int64, id int64, action string, before map[string]any) error {
-	var version int64
-	if err := queryRowTx(ctx, tx, "SELECT version FROM "+d.Table+" WHERE id = ?", id).Scan(&version); err != nil {
-		return err
+	version := int64(1) // a record just created
+	if action != "created" {
+		if err := queryRowTx(ctx, tx, "SELECT version FROM "+d.Table+" WHERE id = ?", id).Scan(&version); err != nil {
+			return err
+		}
 	}
 	*seq++
 	b, _ := json.Marshal(before)
