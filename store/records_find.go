@@ -38,8 +38,6 @@ type Filter struct {
 	// tagDriven means the query reads record_tags in sort_key order, so
 	// the tag is its driving table rather than a condition.
 	tagDriven bool
-	// bulk lets an export read pages larger than a person's.
-	bulk bool
 }
 
 // commonTagThreshold is the number of tagged records above which walking
@@ -164,7 +162,7 @@ func (s *Store) FindRecords(ctx context.Context, a *Actor, e Entity, f Filter) (
 	if limit <= 0 {
 		limit = 50
 	}
-	if limit > 200 && !f.bulk {
+	if limit > 200 {
 		limit = 200
 	}
 	dir := "ASC"

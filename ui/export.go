@@ -47,13 +47,24 @@ func neutralise(s string) string {
 // creation and change times.
 func (s *Server) exportColumns(p *page, e store.Entity, emails map[int64]string) []exportColumn {
 	d := p.def(e)
+	// Option names repeat on every row: translate each once.
+	names := map[string]string{}
+	ex := &exporter{p: p, name: func(list, key string) string {
+		k := list + "\x00" + key
+		if v, ok := names[k]; ok {
+			return v
+		}
+		v := p.OptName(list, key)
+		names[k] = v
+		return v
+	}}
 	cols := []exportColumn{{header: "id", cell: func(r *store.Record) string { return itoa(r.ID) }}}
 	for _, f := range d.Fields {
 		if f.Hidden {
 			continue
 		}
 		f := f
-		cols = append(cols, exportColumn{header: p.FieldName(e, f.Key), cell: func(r *store.Record) string { return p.exportValue(r, f) }})
+		cols = append(cols, exportColumn{header: p.FieldName(e, f.Key), cell: func(r *store.Record) string { return ex.value(r, f) }})
 	}
 	cols = append(cols, exportColumn{header: p.FieldName(e, d.OwnerKey), cell: func(r *store.Record) string { return emails[r.OwnerID] }})
 	if d.Tagged {
@@ -61,7 +72,7 @@ func (s *Server) exportColumns(p *page, e store.Entity, emails map[int64]string)
 	}
 	for _, c := range d.Custom {
 		c := c
-		cols = append(cols, exportColumn{header: p.CustomName(c), cell: func(r *store.Record) string { return p.exportCustom(r, c) }})
+		cols = append(cols, exportColumn{header: p.CustomName(c), cell: func(r *store.Record) string { return ex.custom(r, c) }})
 	}
 	cols = append(cols,
 		exportColumn{header: p.T("export.created_at"), cell: func(r *store.Record) string { return r.CreatedAt.UTC().Format(time.RFC3339) }},
@@ -69,10 +80,17 @@ func (s *Server) exportColumns(p *page, e store.Entity, emails map[int64]string)
 	return cols
 }
 
-// exportValue is a standard field's cell: option labels in the reader's
+// exporter formats cells for one export.
+type exporter struct {
+	p    *page
+	name func(list, key string) string
+}
+
+// value is a standard field's cell: option labels in the reader's
 // language, linked records by title, dates ISO, times RFC 3339, numbers
 // with a decimal point.
-func (p *page) exportValue(r *store.Record, f store.Field) string {
+func (x *exporter) value(r *store.Record, f store.Field) string {
+	p := x.p
 	v := r.Values[f.Key]
 	switch f.Kind {
 	case store.KSelect:
@@ -81,7 +99,10 @@ func (p *page) exportValue(r *store.Record, f store.Field) string {
 		if f.Key == "stage" && r.Entity == store.EntOpportunities {
 			list = store.StageList(r.Str("pipeline"))
 		}
-		return p.OptName(list, s)
+		if s == "" {
+			return ""
+		}
+		return x.name(list, s)
 	case store.KRef:
 		if id, _ := v.(int64); id != 0 {
 			return r.Refs[f.Key]
@@ -108,33 +129,34 @@ func (p *page) exportValue(r *store.Record, f store.Field) string {
 	return s
 }
 
-// exportCustom is a custom field's cell.
-func (p *page) exportCustom(r *store.Record, c *store.CustomField) string {
+// custom is a custom field's cell.
+func (x *exporter) custom(r *store.Record, c *store.CustomField) string {
+	p := x.p
 	v, ok := r.Custom[c.Key]
 	if !ok || v == nil {
 		return ""
 	}
-	switch x := v.(type) {
+	switch val := v.(type) {
 	case string:
 		if c.Kind == store.KSelect {
-			return p.OptName(c.OptionList(), x)
+			return x.name(c.OptionList(), val)
 		}
-		return x
+		return val
 	case []string:
-		names := make([]string, len(x))
-		for i, k := range x {
-			names[i] = p.OptName(c.OptionList(), k)
+		names := make([]string, len(val))
+		for i, k := range val {
+			names[i] = x.name(c.OptionList(), k)
 		}
 		return strings.Join(names, "; ")
 	case bool:
-		if x {
+		if val {
 			return p.T("common.yes")
 		}
 		return p.T("common.no")
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		return strconv.FormatFloat(val, 'f', -1, 64)
 	case int64:
-		return strconv.FormatInt(x, 10)
+		return strconv.FormatInt(val, 10)
 	}
 	return fmt.Sprint(v)
 }
