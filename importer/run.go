@@ -90,7 +90,7 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 	if plan.Started != nil {
 		plan.Started(imp)
 	}
-	conv := &converter{sc: sc, e: plan.Entity, n: n, order: plan.Order, users: users, ownerKey: sc.Def(plan.Entity).OwnerKey}
+	conv := &converter{seen: map[string]string{}, sc: sc, e: plan.Entity, n: n, order: plan.Order, users: users, ownerKey: sc.Def(plan.Entity).OwnerKey}
 	sum := &Summary{}
 	start := time.Now()
 	failed := false
@@ -194,8 +194,10 @@ type converter struct {
 	order    DateOrder
 	users    map[string]int64
 	ownerKey string
-	// opts caches each list's options by folded key and label.
+	// opts caches each list's options by folded key and label; seen, the
+	// option each cell text meant.
 	opts map[string]map[string]string
+	seen map[string]string
 }
 
 // option finds the option a cell means, from a per-list index built once.
@@ -226,7 +228,15 @@ func (c *converter) option(cell, list string, options []store.Option) string {
 		}
 		c.opts[list] = idx
 	}
-	return idx[Fold(cell)]
+	if key, ok := c.seen[list+"\x00"+cell]; ok {
+		return key
+	}
+	key := idx[Fold(cell)]
+	if len(c.seen) < 10000 {
+		// The same few values repeat down a column.
+		c.seen[list+"\x00"+cell] = key
+	}
+	return key
 }
 
 func (c *converter) row(line int, cells []string, mapping []string, matchOn string) (store.ImportRow, []store.RowError) {

@@ -185,22 +185,32 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM import_changes WHERE import_id = ?`, importID).Scan(&seq); err != nil {
 			return err
 		}
+		// A row that fails is taken back to its savepoint when the batch
+		// keeps the other rows; otherwise the whole batch is rolled back
+		// at the end anyway, and no savepoint is needed.
+		savepoints := skipInvalid && !dryRun
 		for _, row := range rows {
-			if _, err := execTx(ctx, tx, `SAVEPOINT import_row`); err != nil {
-				return err
+			if savepoints {
+				if _, err := execTx(ctx, tx, `SAVEPOINT import_row`); err != nil {
+					return err
+				}
 			}
 			out, err := s.importRow(ctx, tx, a, d, imp, row, &seq)
 			if err != nil {
 				if se := AsError(err); se.Code == CodeInternal {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO import_row`); err != nil {
-					return err
+				if savepoints {
+					if _, err := tx.ExecContext(ctx, `ROLLBACK TO import_row`); err != nil {
+						return err
+					}
 				}
 				out = RowOutcome{Line: row.Line, Action: "failed", Errors: rowErrors(row.Line, err)}
 			}
-			if _, err := execTx(ctx, tx, `RELEASE import_row`); err != nil {
-				return err
+			if savepoints {
+				if _, err := execTx(ctx, tx, `RELEASE import_row`); err != nil {
+					return err
+				}
 			}
 			switch out.Action {
 			case "created":
