@@ -1,12 +1,20 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"cartera/store"
 )
 
 // TestCLI_Import imports seed 000's clients from a Windows-1252,
@@ -42,5 +50,60 @@ func TestCLI_Import(t *testing.T) {
 	r = cartera(t, dir, "", "import", "--db", db, "--file", file, "--as", "nobody@example.com")
 	if r.code == 0 {
 		t.Fatalf("unknown user accepted: %s", r)
+	}
+}
+
+// TestCLI_ImportKilled kills `cartera import` in the middle of a file, after
+// some batches are committed, and finds nothing of it applied when the
+// database is opened again.
+func TestCLI_ImportKilled(t *testing.T) {
+	needBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cartera.db")
+	mustRun(t, dir, adminPassword+"\n", "init", "--db", db, "--company", "Empresa ABC", "--admin-email", "anna@example.com", "--admin-name", "Anna Puig")
+	var csv strings.Builder
+	csv.WriteString("Nom,Cognoms,Correu electrònic\n")
+	for i := 0; i < 200_000; i++ {
+		fmt.Fprintf(&csv, "Nom%d,Cognom,c%d@example.com\n", i, i)
+	}
+	file := filepath.Join(dir, "big.csv")
+	if err := os.WriteFile(file, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "import", "--db", db, "--file", file, "--as", "anna@example.com")
+	cmd.Env = cleanEnv()
+	stderr := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(stderr.String(), "rows (") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no progress within a minute: %s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sys := store.SystemActor()
+	imps, err := st.FindImports(ctx, sys)
+	if err != nil || len(imps) != 1 {
+		t.Fatalf("imports: %v %d", err, len(imps))
+	}
+	if imps[0].Status != "failed" || imps[0].ErrorKey != "import.error.interrupted" {
+		t.Errorf("import after the kill: %+v", imps[0])
+	}
+	if n, err := st.CountRecords(ctx, sys, store.EntContacts, store.Filter{}); err != nil || n != 0 {
+		t.Errorf("contacts after the kill = %d (%v), want 0", n, err)
 	}
 }
