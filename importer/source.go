@@ -56,7 +56,7 @@ const DefaultMaxUnzipped = 1 << 30
 type Source struct {
 	// Header holds the column names of the first row.
 	Header []string
-	// Format is "csv" or "xlsx".
+	// Format is "csv", "xlsx" or "vcf".
 	Format string
 	// Encoding and Delimiter are what a CSV file was read with.
 	Encoding  string
@@ -121,7 +121,11 @@ func fileError(key string) error {
 // (.xlsx) or, failing that, by its first bytes (a zip is a workbook).
 func Open(r io.Reader, name string, opts ReadOptions) (*Source, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(4)
+	head, _ := br.Peek(64)
+	if isVCard(name, head) {
+		return openVCard(br)
+	}
+	head, _ = br.Peek(4)
 	if strings.HasSuffix(strings.ToLower(name), ".xlsx") || bytes.HasPrefix(head, []byte("PK\x03\x04")) {
 		return openXLSX(br, opts)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-vcard"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -23,6 +24,7 @@ const (
 	exportCSV      = "csv"       // UTF-8 with a byte-order mark, comma-separated
 	exportCSVExcel = "csv_excel" // Windows-1252, semicolon-separated: what Excel in ca/es opens directly
 	exportXLSX     = "xlsx"
+	exportVCard    = "vcf" // contacts only: vCard 4.0
 )
 
 // exportColumn is one column of an export: a header in the reader's
@@ -176,7 +178,7 @@ func (s *Server) recordExport(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = exportCSV
 	}
-	if format != exportCSV && format != exportCSVExcel && format != exportXLSX {
+	if format != exportCSV && format != exportCSVExcel && format != exportXLSX && (format != exportVCard || e != store.EntContacts) {
 		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
 		return
 	}
@@ -204,6 +206,22 @@ func (s *Server) recordExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	switch format {
+	case exportVCard:
+		w.Header().Set("Content-Type", "text/vcard; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.vcf"`)
+		bw := bufio.NewWriterSize(w, 64<<10)
+		enc := vcard.NewEncoder(bw)
+		_, err = s.st.ExportRecords(r.Context(), a, e, f, func(recs []*store.Record) error {
+			for _, rec := range recs {
+				if err := enc.Encode(contactCard(rec)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			err = bw.Flush()
+		}
 	case exportXLSX:
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
@@ -246,6 +264,38 @@ func (s *Server) recordExport(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("export cut short", "entity", e, "err", err)
 	}
+}
+
+// contactCard is a contact as a vCard 4.0.
+func contactCard(r *store.Record) vcard.Card {
+	c := vcard.Card{}
+	c.SetValue(vcard.FieldVersion, "4.0")
+	c.SetValue(vcard.FieldUID, "urn:cartera:contact:"+itoa(r.ID))
+	c.SetValue(vcard.FieldFormattedName, r.Title)
+	c.SetName(&vcard.Name{GivenName: r.Str("first_name"), FamilyName: r.Str("last_name")})
+	if v := r.Str("email"); v != "" {
+		c.SetValue(vcard.FieldEmail, v)
+	}
+	if v := r.Str("phone"); v != "" {
+		c.Add(vcard.FieldTelephone, &vcard.Field{Value: v, Params: vcard.Params{vcard.ParamType: {vcard.TypeWork, vcard.TypeVoice}}})
+	}
+	if v := r.Str("mobile"); v != "" {
+		c.Add(vcard.FieldTelephone, &vcard.Field{Value: v, Params: vcard.Params{vcard.ParamType: {vcard.TypeCell}}})
+	}
+	if v := r.Str("title"); v != "" {
+		c.SetValue(vcard.FieldTitle, v)
+	}
+	if v := r.Refs["account_id"]; v != "" {
+		c.SetValue(vcard.FieldOrganization, v)
+	}
+	if v := r.Str("notes"); v != "" {
+		c.SetValue(vcard.FieldNote, v)
+	}
+	if len(r.Tags) > 0 {
+		c.SetCategories(r.Tags)
+	}
+	c.SetRevision(r.UpdatedAt)
+	return c
 }
 
 // exportXLSX writes the export as a workbook through excelize's stream

@@ -116,6 +116,39 @@ func TestUI_Export(t *testing.T) {
 			t.Errorf("version %d → %d", before.Version, after.Version)
 		}
 	})
+	t.Run("vCard round trip", func(t *testing.T) {
+		code, h, body := b.download("/contacts/export?format=vcf")
+		if code != 200 || h.Get("Content-Type") != "text/vcard; charset=utf-8" || !bytes.Contains(body, []byte("VERSION:4.0")) {
+			t.Fatalf("vcf: %d %v\n%s", code, h, body)
+		}
+		src, err := importer.Open(bytes.NewReader(body), "contacts.vcf", importer.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for {
+			row, err := src.Next()
+			if err != nil {
+				break
+			}
+			rows = append(rows, row)
+		}
+		src.Close()
+		found := false
+		for _, r := range rows {
+			if r[0] == "Laura" && r[1] == "García" && r[2] == "laura@example.com" && r[3] == "+34 600 000 001" && r[7] == "VIP" {
+				found = true
+			}
+		}
+		if len(rows) != 2 || !found {
+			t.Errorf("vcf rows: %q", rows)
+		}
+		src, _ = importer.Open(bytes.NewReader(body), "contacts.vcf", importer.ReadOptions{})
+		sum, err := importer.Run(ctx, e.st, admin, testNamer{}, src, importer.Plan{Entity: store.EntContacts, Policy: store.PolicySkip, MatchOn: "email"}, nil)
+		if err != nil || sum.Skipped != 2 || sum.Created != 0 {
+			t.Errorf("re-import: %v %+v", err, sum)
+		}
+	})
 	t.Run("export needs the export permission and is audited", func(t *testing.T) {
 		e.mustUser(admin, "sales@example.com", "salesperson")
 		sb := e.newBrowser()
