@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/csv"
 	"fmt"
@@ -336,4 +337,79 @@ func (s *Server) exportXLSX(r *http.Request, w io.Writer, a *store.Actor, e stor
 		return err
 	}
 	return x.Write(w)
+}
+
+// exportAll streams a zip with one CSV per record type and the custom
+// field definitions, so a firm can always leave with all its data.
+func (s *Server) exportAll(w http.ResponseWriter, r *http.Request) {
+	a := reqCtxOf(r).actor
+	p := s.newPage(r, "")
+	users, err := s.st.FindUsers(r.Context(), a, store.UserFilter{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	emails := map[int64]string{}
+	for _, u := range users {
+		emails[u.ID] = u.Email
+	}
+	name := "cartera-" + time.Now().In(p.Tr.Location()).Format("2006-01-02")
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
+	w.Header().Set("Cache-Control", "no-store")
+	zw := zip.NewWriter(w)
+	for _, e := range store.RecordEntities {
+		if !a.Can(e, store.ActExport) {
+			continue
+		}
+		fw, err := zw.Create(string(e) + ".csv")
+		if err != nil {
+			s.log.Error("export all", "err", err)
+			return
+		}
+		fw.Write([]byte("\ufeff"))
+		cw := csv.NewWriter(fw)
+		cols := s.exportColumns(p, e, emails)
+		header := make([]string, len(cols))
+		for i, c := range cols {
+			header[i] = c.header
+		}
+		cw.Write(header)
+		row := make([]string, len(cols))
+		_, err = s.st.ExportRecords(r.Context(), a, e, store.Filter{}, func(recs []*store.Record) error {
+			for _, rec := range recs {
+				for i, c := range cols {
+					row[i] = neutralise(c.cell(rec))
+				}
+				cw.Write(row)
+			}
+			cw.Flush()
+			return cw.Error()
+		})
+		if err != nil {
+			s.log.Error("export all cut short", "entity", e, "err", err)
+			return
+		}
+	}
+	fw, err := zw.Create("custom_fields.csv")
+	if err == nil {
+		fw.Write([]byte("\ufeff"))
+		cw := csv.NewWriter(fw)
+		cw.Write([]string{"entity", "key", "type", "label_ca", "label_es", "label_en", "required", "unique", "removed", "options"})
+		sc := s.st.Schema()
+		for _, e := range store.CustomEntities {
+			for _, c := range sc.CustomFields(e, true) {
+				var opts []string
+				for _, o := range c.Options {
+					opts = append(opts, o.Key+"="+o.Labels.In(p.Tr.Lang()))
+				}
+				cw.Write([]string{string(e), c.Key, string(c.Kind), c.Labels["ca"], c.Labels["es"], c.Labels["en"],
+					strconv.FormatBool(c.Required), strconv.FormatBool(c.Unique), strconv.FormatBool(c.Removed), strings.Join(opts, "; ")})
+			}
+		}
+		cw.Flush()
+	}
+	if err := zw.Close(); err != nil {
+		s.log.Error("export all", "err", err)
+	}
 }

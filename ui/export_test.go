@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -168,4 +169,41 @@ func TestUI_Export(t *testing.T) {
 			t.Error("no export entry in the audit log")
 		}
 	})
+}
+
+// TestUI_ExportAll downloads the administrator's full export.
+func TestUI_ExportAll(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	mustSeed000Fields(t, e.st, admin)
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	createByForm(t, b, "accounts", url.Values{"name": {"Empresa ABC"}})
+	createByForm(t, b, "contacts", url.Values{"first_name": {"Laura"}, "custom.contact_preference": {"phone"}})
+	code, _, body := b.download("/settings/export")
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if code != 200 || err != nil {
+		t.Fatalf("%d %v", code, err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(data)
+	}
+	for _, name := range []string{"accounts.csv", "contacts.csv", "leads.csv", "opportunities.csv", "activities.csv", "tasks.csv", "cases.csv", "custom_fields.csv"} {
+		if _, ok := files[name]; !ok {
+			t.Errorf("zip lacks %s", name)
+		}
+	}
+	if !strings.Contains(files["accounts.csv"], "Empresa ABC") || !strings.Contains(files["contacts.csv"], "Laura") || !strings.Contains(files["custom_fields.csv"], "contact_preference") {
+		t.Error("zip content incomplete")
+	}
+	e.mustUser(admin, "sales@example.com", "salesperson")
+	sb := e.newBrowser()
+	sb.login("sales@example.com", "password-123")
+	if code, _, _ := sb.download("/settings/export"); code != http.StatusForbidden {
+		t.Errorf("salesperson full export: %d", code)
+	}
 }

@@ -131,6 +131,7 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/activity-rules", cz(s.activityRules)).Methods(http.MethodGet)
 	p.Handle("/settings/activity-rules", cz(s.activityRulesSave)).Methods(http.MethodPost)
 
+	p.Handle("/settings/export", s.requireCap(store.CapSettings, s.exportAll)).Methods(http.MethodGet)
 	imp := func(h http.HandlerFunc) http.Handler { return s.requireCap(store.CapImport, h) }
 	p.Handle("/import", imp(s.importIndex)).Methods(http.MethodGet)
 	p.Handle("/import", imp(s.importUpload)).Methods(http.MethodPost)

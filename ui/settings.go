@@ -34,6 +34,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	add(store.CapCustomize, "/tags", "tags.title")
 	add(store.CapImport, "/import", "import.title")
+	add(store.CapSettings, "/settings/export", "export.all")
 	add(store.CapCustomize, "/settings/fields", "settings.fields")
 	add(store.CapCustomize, "/settings/picklists", "settings.picklists")
 	add(store.CapCustomize, "/settings/pipelines", "settings.pipelines")
