@@ -27,6 +27,9 @@ type Target struct {
 	List string
 }
 
+// AccountName is the target of a column naming a record's client.
+const AccountName = "account_name"
+
 // Namer gives a standard field's and an option's labels in every
 // language; the caller (which holds the catalogs) supplies it.
 type Namer interface {
@@ -64,6 +67,14 @@ func Targets(sc *store.Schema, e store.Entity, n Namer) []Target {
 	var out []Target
 	for _, f := range d.Fields {
 		if f.ReadOnly || f.Hidden {
+			continue
+		}
+		if f.Kind == store.KRef && f.Ref == store.EntAccounts {
+			// Files name the client, not its id: the import finds the
+			// client by name, or creates it ("contacts with their
+			// companies").
+			out = append(out, Target{Key: AccountName, Kind: store.KText,
+				Names: append([]string{f.Key, AccountName, "company", "empresa", "companyia", "compañía", "organization", "organització", "organización"}, n.FieldNames(e, f.Key)...)})
 			continue
 		}
 		out = append(out, Target{Key: f.Key, Kind: f.Kind, List: f.Picklist, Names: append([]string{f.Key}, n.FieldNames(e, f.Key)...)})

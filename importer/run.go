@@ -260,6 +260,8 @@ func (c *converter) row(line int, cells []string, mapping []string, matchOn stri
 		case key == "tags":
 			tags := splitList(cell)
 			row.Input.Tags = &tags
+		case key == AccountName:
+			row.AccountName = cell
 		case key == "owner_email":
 			id, ok := c.users[strings.ToLower(cell)]
 			if !ok {

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,6 +59,33 @@ func TestImporter_Run(t *testing.T) {
 		sum = run(t, seed000, importer.Plan{MatchOn: "email"})
 		if sum.Skipped != 2 || sum.Created != 0 {
 			t.Errorf("second run: %+v", sum.Progress)
+		}
+	})
+	t.Run("contacts with their companies", func(t *testing.T) {
+		if _, err := st.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Bar Pepe"}}); err != nil {
+			t.Fatal(err)
+		}
+		text := "Nom,Correu electrònic,Empresa\nJordi,jordi@example.com,Empresa Nova SL\nLaia,laia@example.com,empresa nova sl\nPau,pau@example.com,BAR PEPE\n"
+		sum := run(t, text, importer.Plan{MatchOn: "email"})
+		if sum.Created != 3 || sum.Import.Status != "done" {
+			t.Fatalf("%+v %+v", sum.Progress, sum.Rows)
+		}
+		accs, _, _ := st.FindRecords(ctx, admin, store.EntAccounts, store.Filter{Q: "Empresa Nova"})
+		if len(accs) != 1 {
+			t.Fatalf("accounts named Empresa Nova: %d", len(accs))
+		}
+		contacts, _, _ := st.FindRecords(ctx, admin, store.EntContacts, store.Filter{Eq: map[string]string{"account_id": strconv.FormatInt(accs[0].ID, 10)}})
+		if len(contacts) != 2 {
+			t.Errorf("contacts of Empresa Nova: %d", len(contacts))
+		}
+		if _, err := st.UndoImport(ctx, admin, sum.Import.ID); err != nil {
+			t.Fatal(err)
+		}
+		if accs, _, _ := st.FindRecords(ctx, admin, store.EntAccounts, store.Filter{Q: "Empresa Nova"}); len(accs) != 0 {
+			t.Error("undo left the client the import created")
+		}
+		if accs, _, _ := st.FindRecords(ctx, admin, store.EntAccounts, store.Filter{Q: "Bar Pepe"}); len(accs) != 1 {
+			t.Error("undo removed a client the import only linked")
 		}
 	})
 	t.Run("a bad row fails the import and lists every bad row", func(t *testing.T) {

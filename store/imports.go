@@ -72,6 +72,10 @@ type ImportRow struct {
 	Input Input
 	// Match is the row's value of the match field ("" matches nothing).
 	Match string
+	// AccountName names the row's client: an existing one the actor may
+	// see (by name, ignoring case and accents) is linked, else one is
+	// created with the import.
+	AccountName string
 }
 
 // RowError is one problem of a row: the field (or "" for the row) and
@@ -294,6 +298,19 @@ func sortedStringKeys(m map[string]string) []string {
 // importRow applies one row inside the batch's transaction.
 func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, imp *Import, row ImportRow, seq *int64) (RowOutcome, error) {
 	out := RowOutcome{Line: row.Line}
+	if name := strings.TrimSpace(row.AccountName); name != "" {
+		if _, ok := d.Field("account_id"); !ok {
+			return out, errInvalid(map[string]string{"account_name": "error.unknown_field"})
+		}
+		id, err := s.importAccount(ctx, tx, a, imp, name, seq)
+		if err != nil {
+			return out, err
+		}
+		if row.Input.Values == nil {
+			row.Input.Values = map[string]any{}
+		}
+		row.Input.Values["account_id"] = id
+	}
 	var existing int64
 	if imp.MatchOn != "" && imp.Policy != PolicyCreate {
 		col, v := matchColumn(imp.MatchOn, row.Match)
@@ -363,6 +380,26 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 	}
 	out.Action = "updated"
 	return out, nil
+}
+
+// importAccount finds the client a row names, or creates it as part of
+// the import (undo removes it with the rest).
+func (s *Store) importAccount(ctx context.Context, tx *sql.Tx, a *Actor, imp *Import, name string, seq *int64) (int64, error) {
+	ad := s.def(EntAccounts)
+	cond, args := a.scopeSQL(EntAccounts, ActView, "t.owner_id")
+	var id int64
+	err := queryRowTx(ctx, tx, "SELECT t.id FROM accounts t WHERE t.name_key = ? AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id LIMIT 1", append([]any{foldKey(name)}, args...)...).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !isNoRows(err) {
+		return 0, err
+	}
+	id, err = s.createRecord(ctx, tx, a, ad, Input{Values: map[string]any{"name": name}})
+	if err != nil {
+		return 0, prefixFields(err, "account_name.")
+	}
+	return id, s.logImportChange(ctx, tx, ad, imp.ID, seq, id, "created", nil)
 }
 
 func (s *Store) logImportChange(ctx context.Context, tx *sql.Tx, d *EntityDef, importID int64, seq *int64, id int64, action string, before map[string]any) error {

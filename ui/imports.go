@@ -317,6 +317,8 @@ func (s *Server) targetLabel(p *page, e store.Entity, key string) string {
 	switch key {
 	case "owner_email":
 		return p.T("import.owner_email")
+	case importer.AccountName:
+		return p.T("import.account_name")
 	case "tags":
 		return p.T("field.tags")
 	}
