@@ -57,7 +57,7 @@ func runImport(e *env, args []string) int {
 		return exitFail
 	}
 	defer f.Close()
-	src, err := importer.Open(f, filepath.Base(*file), importer.ReadOptions{Sheet: *sheet})
+	src, err := importer.Open(f, filepath.Base(*file), importer.ReadOptions{Sheet: *sheet, MaxUnzipped: int64(c.cfg.Import.MaxUnzippedMB) << 20})
 	if err != nil {
 		return c.storeError(err, nil)
 	}
@@ -72,7 +72,7 @@ func runImport(e *env, args []string) int {
 		return usageError(c.fs, "unknown --entity %s", *entity)
 	}
 	n := importer.Catalog{InEvery: bundle.InEvery, Schema: st.Schema()}
-	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(*onDup), DryRun: *dry, SkipBad: *skipBad, FileName: filepath.Base(*file)}
+	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(*onDup), DryRun: *dry, SkipBad: *skipBad, FileName: filepath.Base(*file), MaxRows: c.cfg.Import.MaxRows}
 	if *match != "none" {
 		plan.MatchOn = *match
 	}

@@ -27,6 +27,7 @@ type Config struct {
 	Mail       MailConfig       `toml:"mail"`
 	Automation AutomationConfig `toml:"automation"`
 	Backup     BackupConfig     `toml:"backup"`
+	Import     ImportConfig     `toml:"import"`
 	Log        LogConfig        `toml:"log"`
 	Session    SessionConfig    `toml:"session"`
 }
@@ -69,6 +70,14 @@ type BackupConfig struct {
 	Keep     int    `toml:"keep"`
 }
 
+// ImportConfig is the [import] section: the limits a file must stay
+// within, checked before anything of it is stored.
+type ImportConfig struct {
+	MaxUploadMB   int `toml:"max_upload_mb"`
+	MaxRows       int `toml:"max_rows"`
+	MaxUnzippedMB int `toml:"max_unzipped_mb"`
+}
+
 // LogConfig is the [log] section.
 type LogConfig struct {
 	Level  string `toml:"level"`
@@ -89,6 +98,7 @@ func defaultConfig() *Config {
 		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s"},
 		Automation: AutomationConfig{Tick: "1m"},
 		Backup:     BackupConfig{Keep: 14},
+		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
 	}
@@ -272,6 +282,15 @@ func (cfg *Config) validate() error {
 		if _, err := cron.ParseStandard(v); err != nil {
 			bad("backup.schedule", "%q is not a cron expression such as \"0 3 * * *\": %v", v, err)
 		}
+	}
+	if cfg.Import.MaxUploadMB < 1 || cfg.Import.MaxUploadMB > 4096 {
+		bad("import.max_upload_mb", "%d is not between 1 and 4096", cfg.Import.MaxUploadMB)
+	}
+	if cfg.Import.MaxRows < 1 {
+		bad("import.max_rows", "%d is not a positive number", cfg.Import.MaxRows)
+	}
+	if cfg.Import.MaxUnzippedMB < 1 {
+		bad("import.max_unzipped_mb", "%d is not a positive number", cfg.Import.MaxUnzippedMB)
 	}
 	if cfg.Backup.Keep < 0 {
 		bad("backup.keep", "%d is negative", cfg.Backup.Keep)

@@ -143,6 +143,9 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		Pprof:         cfg.Server.Pprof,
 		// No feature sends e-mail yet; a host is what the checklist can check.
 		MailConfigured: cfg.Mail.Host != "",
+		MaxUpload:      int64(cfg.Import.MaxUploadMB) << 20,
+		MaxImportRows:  cfg.Import.MaxRows,
+		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@ type Plan struct {
 	FileName string
 	// Batch is how many rows go in one transaction (default 2,000).
 	Batch int
+	// MaxRows refuses a file with more data rows (0: no limit); nothing of
+	// it is kept.
+	MaxRows int
 	// Started, when set, is told the import's record as soon as it exists,
 	// so a caller running it in the background can show its progress.
 	Started func(*store.Import)
@@ -129,8 +132,17 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if err == nil && plan.MaxRows > 0 && src.Line()-1 > plan.MaxRows {
+			err = fileError("import.error.too_many_rows")
+		}
 		if err != nil {
 			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, store.AsError(err).Key)
+			if se := store.AsError(err); se.Code == store.CodeInvalid {
+				// A file problem met halfway (bad quotes, too many rows):
+				// the import is failed and nothing of it is kept.
+				sum.Import, _ = st.FindImport(context.WithoutCancel(ctx), a, imp.ID)
+				return sum, err
+			}
 			return nil, err
 		}
 		row, rowErrs := conv.row(src.Line(), cells, mapping, plan.MatchOn)

@@ -43,6 +43,7 @@ type stagedFile struct {
 	userID            int64
 	header            []string
 	preview           [][]string
+	total             int // data rows in the file
 	opts              importer.ReadOptions
 }
 
@@ -175,6 +176,9 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 // stageFile keeps an uploaded file for the mapping step, after checking
 // it can be read.
 func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name string, opts importer.ReadOptions) (*stagedFile, error) {
+	if s.opts.MaxUnzipped > 0 {
+		opts.MaxUnzipped = s.opts.MaxUnzipped
+	}
 	sf := &stagedFile{token: randomToken(), name: filepath.Base(name), entity: e, userID: a.UserID, opts: opts}
 	sf.path = filepath.Join(s.imports.dir, sf.token)
 	out, err := os.Create(sf.path)
@@ -187,7 +191,7 @@ func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name 
 		return nil, err
 	}
 	out.Close()
-	if err := sf.readPreview(); err != nil {
+	if err := sf.readPreview(s.opts.MaxImportRows); err != nil {
 		os.Remove(sf.path)
 		return nil, err
 	}
@@ -198,7 +202,7 @@ func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name 
 }
 
 // readPreview reads the header and the first rows of a staged file.
-func (sf *stagedFile) readPreview() error {
+func (sf *stagedFile) readPreview(maxRows int) error {
 	f, err := os.Open(sf.path)
 	if err != nil {
 		return err
@@ -210,7 +214,10 @@ func (sf *stagedFile) readPreview() error {
 	}
 	defer src.Close()
 	sf.header = src.Header
-	for len(sf.preview) < 5 {
+	// Read the whole file once: a broken row or a file over the row limit
+	// is refused now, before anything is stored, and the progress bar
+	// knows the total.
+	for {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -218,7 +225,16 @@ func (sf *stagedFile) readPreview() error {
 		if err != nil {
 			return err
 		}
-		sf.preview = append(sf.preview, row)
+		sf.total++
+		if maxRows > 0 && sf.total > maxRows {
+			return &store.Error{Code: store.CodeInvalid, Key: "import.error.too_many_rows", Fields: map[string]string{"file": "import.error.too_many_rows"}}
+		}
+		if len(sf.preview) < 5 {
+			sf.preview = append(sf.preview, row)
+		}
+	}
+	if sf.total == 0 {
+		return &store.Error{Code: store.CodeInvalid, Key: "import.error.empty", Fields: map[string]string{"file": "import.error.empty"}}
 	}
 	return nil
 }
@@ -367,6 +383,7 @@ func (s *Server) startImportJob(a *store.Actor, sf *stagedFile, plan importer.Pl
 		f.Close()
 		return 0, err
 	}
+	plan.MaxRows = s.opts.MaxImportRows
 	job := &importJob{staged: sf}
 	started := make(chan int64, 1)
 	failed := make(chan error, 1)
@@ -411,6 +428,8 @@ type importStatusData struct {
 	Running           bool
 	Progress          importer.Progress
 	Rate              string
+	Total             int
+	TimeLeft          string
 	Failures          []importFailure
 	CanUndo, DryRun   bool
 	HasFile           bool
@@ -445,8 +464,15 @@ func (s *Server) importStatus(w http.ResponseWriter, r *http.Request) {
 	if job != nil {
 		pr, sum, _, done := job.snapshot()
 		d.Running, d.Progress = !done, pr
-		if pr.Elapsed > 0 {
-			d.Rate = strconv.FormatFloat(float64(pr.Rows)/pr.Elapsed.Seconds(), 'f', 0, 64)
+		if job.staged != nil {
+			d.Total = job.staged.total
+		}
+		if pr.Elapsed > 0 && pr.Rows > 0 {
+			rate := float64(pr.Rows) / pr.Elapsed.Seconds()
+			d.Rate = strconv.FormatFloat(rate, 'f', 0, 64)
+			if left := d.Total - pr.Rows; left > 0 {
+				d.TimeLeft = strconv.Itoa(int(float64(left)/rate) + 1)
+			}
 		}
 		if sum != nil {
 			rows = sum.Rows

@@ -239,3 +239,18 @@ func TestAPI_ImportLargerThanAnAPIBody(t *testing.T) {
 		t.Fatalf("2 MB import: %d %v", code, got)
 	}
 }
+
+// TestUI_ImportRowLimit refuses a file with more rows than allowed at
+// upload, before anything is stored.
+func TestUI_ImportRowLimit(t *testing.T) {
+	e := mustServer(t, func(o *ui.Options) { o.MaxImportRows = 2 })
+	e.mustSetupAdmin()
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	if resp := b.upload("/import", "contacts", "three.csv", []byte("Nom\nA\nB\nC\n")); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("3 rows over a limit of 2: %d", resp.StatusCode)
+	}
+	if resp := b.upload("/import", "contacts", "two.csv", []byte("Nom\nA\nB\n")); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("2 rows: %d", resp.StatusCode)
+	}
+}

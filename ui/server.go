@@ -35,6 +35,10 @@ type Options struct {
 	MailConfigured bool
 	// MaxUpload bounds an import file (default DefaultMaxUpload).
 	MaxUpload int64
+	// MaxImportRows bounds the data rows of an import (0: no limit).
+	MaxImportRows int
+	// MaxUnzipped bounds an Excel file's decompressed size (0: default).
+	MaxUnzipped int64
 }
 
 // Server is the HTTP front end: pages, API, static files.
