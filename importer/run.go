@@ -86,7 +86,7 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		}
 	}
 	imp, err := st.StartImport(ctx, a, store.ImportSpec{Entity: plan.Entity, FileName: plan.FileName, Policy: plan.Policy, MatchOn: plan.MatchOn,
-		Options: map[string]any{"mapping": mapping, "dry_run": plan.DryRun, "skip_invalid": plan.SkipBad, "format": src.Format, "encoding": src.Encoding, "delimiter": string(src.Delimiter)}})
+		Options: map[string]any{"mapping": mapping, "header": src.Header, "dry_run": plan.DryRun, "skip_invalid": plan.SkipBad, "format": src.Format, "encoding": src.Encoding, "delimiter": string(src.Delimiter)}})
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,37 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
+}
+
+// RememberedMapping returns the mapping of the latest import of the same
+// record type from a file with the same columns, so a file exported every
+// month from another program maps itself after the first time.
+func RememberedMapping(ctx context.Context, st *store.Store, a *store.Actor, e store.Entity, header []string) ([]string, *store.Import) {
+	list, err := st.FindImports(ctx, a)
+	if err != nil {
+		return nil, nil
+	}
+	for _, im := range list {
+		if im.Entity != e || (im.Status != "done" && im.Status != "dry_run") {
+			continue
+		}
+		h, _ := im.Options["header"].([]any)
+		m, _ := im.Options["mapping"].([]any)
+		if len(h) != len(header) || len(m) != len(header) {
+			continue
+		}
+		same := true
+		out := make([]string, len(m))
+		for i := range header {
+			hs, _ := h[i].(string)
+			out[i], _ = m[i].(string)
+			same = same && hs == header[i]
+		}
+		if same {
+			return out, im
+		}
+	}
+	return nil, nil
 }
 
 // add adds a batch's outcome to the summary.

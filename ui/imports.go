@@ -259,6 +259,8 @@ type mapColumn struct {
 
 type importMapData struct {
 	Token, File string
+	Remembered  string // says whose mapping was reused
+	Total       int
 	Entity      store.Entity
 	Columns     []mapColumn
 	Policies    []option
@@ -289,7 +291,11 @@ func (s *Server) renderImportMap(w http.ResponseWriter, r *http.Request, status 
 	}
 	targets := importer.Targets(s.st.Schema(), sf.entity, s.catalog())
 	auto := importer.AutoMap(sf.header, targets)
-	d := importMapData{Token: sf.token, File: sf.name, Entity: sf.entity}
+	d := importMapData{Token: sf.token, File: sf.name, Entity: sf.entity, Total: sf.total}
+	if m, im := importer.RememberedMapping(r.Context(), s.st, reqCtxOf(r).actor, sf.entity, sf.header); m != nil {
+		auto = m
+		d.Remembered = p.T("import.remembered", "File", im.FileName, "When", p.DateTime(im.StartedAt))
+	}
 	for i, h := range sf.header {
 		cur := auto[i]
 		if r.Method == http.MethodPost {

@@ -131,6 +131,14 @@ func TestUI_ImportWizard(t *testing.T) {
 			t.Error("history does not show the undone import")
 		}
 	})
+	t.Run("the same columns map as last time", func(t *testing.T) {
+		changed := []byte("Nom,Cognoms,Correu electrònic,Telèfon,Data de naixement,Preferències de contacte\nJoan,Pérez,joan@example.com,1,1980-01-01,Telèfon\n")
+		resp := b.upload("/import", "contacts", "next-month.csv", changed)
+		_, body := b.get(resp.Header.Get("Location"))
+		if !strings.Contains(body, "mapped as in your import of clients.csv") {
+			t.Error("remembered mapping not offered")
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		resp := b.upload("/import", "contacts", "old.xls", []byte("not excel"))
 		if resp.StatusCode != http.StatusUnprocessableEntity {
