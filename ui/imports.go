@@ -310,6 +310,9 @@ func (s *Server) renderImportMap(w http.ResponseWriter, r *http.Request, status 
 		for _, t := range targets {
 			col.Options = append(col.Options, option{Value: t.Key, Label: s.targetLabel(p, sf.entity, t.Key), Selected: t.Key == cur})
 		}
+		if reqCtxOf(r).actor.Has(store.CapCustomize) && slices.Contains(store.CustomEntities, sf.entity) {
+			col.Options = append(col.Options, option{Value: newFieldTarget, Label: p.T("import.new_field"), Selected: cur == newFieldTarget})
+		}
 		d.Columns = append(d.Columns, col)
 	}
 	policy := r.PostFormValue("on_duplicate")
@@ -363,6 +366,18 @@ func (s *Server) importStart(w http.ResponseWriter, r *http.Request) {
 	mapping := make([]string, len(sf.header))
 	for i := range sf.header {
 		mapping[i] = r.PostFormValue("col_" + strconv.Itoa(i))
+		if mapping[i] != newFieldTarget {
+			continue
+		}
+		// A column for which the firm has no field yet becomes a custom
+		// text field named after its header.
+		key := fieldKeyFor(sf.header[i])
+		lang := reqCtxOf(r).tr.Lang()
+		if _, err := s.st.CreateCustomField(r.Context(), a, sf.entity, store.CustomFieldInput{Key: key, Kind: store.KText, Labels: store.Labels{lang: sf.header[i]}}); err != nil {
+			s.renderImportMap(w, r, 0, sf, err)
+			return
+		}
+		mapping[i] = "custom." + key
 	}
 	plan := importer.Plan{Entity: sf.entity, Mapping: mapping, Policy: store.ImportPolicy(r.PostFormValue("on_duplicate")), MatchOn: r.PostFormValue("match"),
 		DryRun: r.PostFormValue("dry_run") != "", SkipBad: r.PostFormValue("skip_invalid") != "", FileName: sf.name}
@@ -425,6 +440,30 @@ func (s *Server) startImportJob(a *store.Actor, sf *stagedFile, plan importer.Pl
 	case err := <-failed:
 		return 0, err
 	}
+}
+
+// newFieldTarget is the mapping choice that makes a column a new field.
+const newFieldTarget = "+new_field"
+
+// fieldKeyFor makes a custom field key from a column header.
+func fieldKeyFor(header string) string {
+	var words []string
+	for _, w := range strings.FieldsFunc(header, func(r rune) bool { return r == ' ' || r == '_' || r == '-' || r == '.' || r == '/' }) {
+		if f := importer.Fold(w); f != "" {
+			words = append(words, f)
+		}
+	}
+	k := strings.Join(words, "_")
+	if k == "" || k[0] < 'a' || k[0] > 'z' {
+		k = "f_" + k
+	}
+	if len(k) > 40 {
+		k = strings.TrimRight(k[:40], "_")
+	}
+	if len(k) < 2 {
+		k += "_field"
+	}
+	return k
 }
 
 // importStatusData feeds the progress and report page.

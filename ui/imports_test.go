@@ -139,6 +139,21 @@ func TestUI_ImportWizard(t *testing.T) {
 			t.Error("remembered mapping not offered")
 		}
 	})
+	t.Run("a column becomes a new custom field", func(t *testing.T) {
+		file := []byte("Nom,Correu electrònic,Color preferit\nRoser,roser@example.com,Blau\n")
+		resp := b.upload("/import", "contacts", "colors.csv", file)
+		loc := resp.Header.Get("Location")
+		resp = b.post(loc, url.Values{"col_0": {"first_name"}, "col_1": {"email"}, "col_2": {"+new_field"}, "match": {"email"}, "on_duplicate": {"skip"}})
+		waitDone(resp.Header.Get("Location"))
+		c, ok := e.st.Schema().CustomField(store.EntContacts, "color_preferit")
+		if !ok || c.Labels["en"] != "Color preferit" {
+			t.Fatalf("field: %v %+v", ok, c)
+		}
+		recs, _, _ := e.st.FindRecords(ctx, admin, store.EntContacts, store.Filter{Q: "roser@example.com"})
+		if len(recs) != 1 || recs[0].Custom["color_preferit"] != "Blau" {
+			t.Errorf("value: %+v", recs)
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		resp := b.upload("/import", "contacts", "old.xls", []byte("not excel"))
 		if resp.StatusCode != http.StatusUnprocessableEntity {
