@@ -97,8 +97,7 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 	sum := &Summary{}
 	start := time.Now()
 	failed := false
-	var batch []store.ImportRow
-	flush := func() error {
+	flush := func(batch []store.ImportRow) error {
 		if len(batch) == 0 {
 			return nil
 		}
@@ -120,22 +119,76 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 		if progress != nil {
 			progress(sum.Progress)
 		}
-		batch = batch[:0]
 		return nil
 	}
-	for {
+	// The file is read and converted a batch ahead while the store writes
+	// the current one: two cores, two stages.
+	type chunk struct {
+		rows  []store.ImportRow
+		fails []store.RowOutcome
+		err   error
+	}
+	chunks := make(chan chunk, 1)
+	stop, done := make(chan struct{}), make(chan struct{})
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	go func() {
+		defer close(done)
+		defer close(chunks)
+		var c chunk
+		send := func() bool {
+			select {
+			case chunks <- c:
+				c = chunk{}
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for {
+			cells, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				send()
+				return
+			}
+			if err == nil && plan.MaxRows > 0 && src.Line()-1 > plan.MaxRows {
+				err = fileError("import.error.too_many_rows")
+			}
+			if err != nil {
+				c.err = err
+				send()
+				return
+			}
+			row, rowErrs := conv.row(src.Line(), cells, mapping, plan.MatchOn)
+			if len(rowErrs) > 0 {
+				c.fails = append(c.fails, store.RowOutcome{Line: src.Line(), Action: "failed", Errors: rowErrs})
+			} else {
+				c.rows = append(c.rows, row)
+			}
+			if len(c.rows) >= plan.Batch && !send() {
+				return
+			}
+		}
+	}()
+	for c := range chunks {
 		if err := ctx.Err(); err != nil {
 			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.cancelled")
 			return nil, err
 		}
-		cells, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
+		for _, f := range c.fails {
+			sum.Failed++
+			sum.Rows = append(sum.Rows, f)
+			if !plan.SkipBad {
+				failed = true
+			}
 		}
-		if err == nil && plan.MaxRows > 0 && src.Line()-1 > plan.MaxRows {
-			err = fileError("import.error.too_many_rows")
+		if err := flush(c.rows); err != nil {
+			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.internal")
+			return nil, err
 		}
-		if err != nil {
+		if err := c.err; err != nil {
 			st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, store.AsError(err).Key)
 			if se := store.AsError(err); se.Code == store.CodeInvalid {
 				// A file problem met halfway (bad quotes, too many rows):
@@ -145,26 +198,6 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 			}
 			return nil, err
 		}
-		row, rowErrs := conv.row(src.Line(), cells, mapping, plan.MatchOn)
-		if len(rowErrs) > 0 {
-			sum.Failed++
-			sum.Rows = append(sum.Rows, store.RowOutcome{Line: src.Line(), Action: "failed", Errors: rowErrs})
-			if !plan.SkipBad {
-				failed = true
-			}
-			continue
-		}
-		batch = append(batch, row)
-		if len(batch) >= plan.Batch {
-			if err := flush(); err != nil {
-				st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.internal")
-				return nil, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		st.FinishImport(context.WithoutCancel(ctx), a, imp.ID, "import.error.internal")
-		return nil, err
 	}
 	failKey := ""
 	switch {

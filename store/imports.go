@@ -185,7 +185,7 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 	var seq int64
 	errRollback := errors.New("rollback")
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		ctx := withQuietAudit(withStmtCache(ctx, tx))
+		ctx := withOwnerCache(withQuietAudit(withStmtCache(ctx, tx)))
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM import_changes WHERE import_id = ?`, importID).Scan(&seq); err != nil {
 			return err
 		}

@@ -442,12 +442,16 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	if owner == 0 {
 		return nil, errInvalid(map[string]string{d.OwnerKey: "error.required"})
 	}
-	if c == nil || !c.owners[owner] {
+	okOwners, _ := ctx.Value(ownerCacheKey{}).(map[ownerCheck]bool)
+	if (c == nil || !c.owners[owner]) && !okOwners[ownerCheck{d.Entity, owner}] {
 		if err := s.checkOwner(ctx, q, a, d.Entity, ActCreate, owner); err != nil {
 			return nil, err
 		}
 		if c != nil && a.System {
 			c.owners[owner] = true
+		}
+		if okOwners != nil {
+			okOwners[ownerCheck{d.Entity, owner}] = true
 		}
 	}
 	if err := s.inheritLinks(ctx, q, d, vals); err != nil {

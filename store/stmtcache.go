@@ -70,3 +70,17 @@ func withQuietAudit(ctx context.Context) context.Context {
 }
 
 func quietAudit(ctx context.Context) bool { b, _ := ctx.Value(quietAuditKey{}).(bool); return b }
+
+type ownerCacheKey struct{}
+
+// ownerCheck is an owner already accepted for a record type in a batch.
+type ownerCheck struct {
+	e     Entity
+	owner int64
+}
+
+// withOwnerCache lets a batch by one actor in one transaction check each
+// owner once per record type rather than once per record.
+func withOwnerCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownerCacheKey{}, map[ownerCheck]bool{})
+}
