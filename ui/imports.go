@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -181,6 +182,7 @@ func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name 
 	}
 	sf := &stagedFile{token: randomToken(), name: filepath.Base(name), entity: e, userID: a.UserID, opts: opts}
 	sf.path = filepath.Join(s.imports.dir, sf.token)
+	s.imports.sweep(time.Now().Add(-24 * time.Hour))
 	out, err := os.Create(sf.path)
 	if err != nil {
 		return nil, err
@@ -199,6 +201,25 @@ func (s *Server) stageFile(a *store.Actor, e store.Entity, file io.Reader, name 
 	s.imports.staged[sf.token] = sf
 	s.imports.mu.Unlock()
 	return sf, nil
+}
+
+// sweep forgets uploaded files older than a day, and their jobs.
+func (im *imports) sweep(before time.Time) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	for tok, sf := range im.staged {
+		if fi, err := os.Stat(sf.path); err != nil || fi.ModTime().Before(before) {
+			os.Remove(sf.path)
+			delete(im.staged, tok)
+		}
+	}
+	for id, j := range im.jobs {
+		if _, _, _, done := j.snapshot(); done && j.staged != nil {
+			if _, ok := im.staged[j.staged.token]; !ok {
+				delete(im.jobs, id)
+			}
+		}
+	}
 }
 
 // readPreview reads the header and the first rows of a staged file.
