@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&c.dataDir, "data", "bench/data", "folder of cached datasets (git-ignored)")
 	flag.StringVar(&c.out, "out", "", "append the results as markdown to this file")
 	flag.StringVar(&workloads, "workloads", "", "comma-separated workloads to run (default: all): "+strings.Join(workloadNames(), ","))
-	flag.IntVar(&c.importRows, "import-rows", 100_000, "rows of the import workload's CSV")
+	flag.IntVar(&c.importRows, "import-rows", 0, "rows of the import workload's CSV (default: 100,000 for the large size, 5,000 otherwise)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (binary, scratch database, server log)")
 	flag.BoolVar(&c.noRaw, "no-raw", false, "skip the raw SQLite baseline")
 	flag.StringVar(&c.pprofDir, "pprof", "", "serve with server.pprof on and save a CPU profile of each workload in this folder")
@@ -69,6 +69,12 @@ func main() {
 	case "small", "medium", "large":
 	default:
 		fatalf("-size must be small, medium or large")
+	}
+	if c.importRows <= 0 {
+		c.importRows = 5_000
+		if c.size == "large" && c.contacts == 0 {
+			c.importRows = 100_000
+		}
 	}
 	if c.clients < 1 || c.mixedClients < 1 || c.duration <= 0 {
 		fatalf("-clients, -mixed-clients and -duration must be positive")
