@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cartera/i18n"
 	"html/template"
 	"strconv"
 	"strings"
@@ -37,28 +38,38 @@ func (p *page) CustomName(c *store.CustomField) string {
 // OptName is the label of a picklist option: the firm's name for it, the
 // catalog's, or (for options the firm added) any name it has.
 func (p *page) OptName(list, key string) string {
+	return optionName(p.schema(), p.Tr, list, key)
+}
+
+// optionName names an option in a translator's language: the firm's name
+// for it, the catalog's, or any name the firm gave it.
+func optionName(sc *store.Schema, tr *i18n.Translator, list, key string) string {
 	if key == "" {
 		return ""
 	}
-	o, found := p.schema().Option(list, key)
-	if l := o.Labels[p.Tr.Lang()]; l != "" {
+	o, _ := sc.Option(list, key)
+	if l := o.Labels[tr.Lang()]; l != "" {
 		return l
 	}
-	if k := optionLabel(list, key); p.Tr.Has(k) {
-		return p.T(k)
+	if k := optionLabel(list, key); tr.Has(k) {
+		return tr.T(k)
 	}
 	if strings.HasPrefix(list, "stage:") {
-		if k := optionLabel("stage", key); p.Tr.Has(k) && len(o.Labels) == 0 {
-			return p.T(k)
+		if k := optionLabel("stage", key); tr.Has(k) && len(o.Labels) == 0 {
+			return tr.T(k)
 		}
 	}
-	if l := o.Labels.In(p.Tr.Lang()); l != "" {
+	if l := o.Labels.In(tr.Lang()); l != "" {
 		return l
 	}
-	if !found {
-		return key
-	}
 	return key
+}
+
+// labeler names options in any language, for e-mail templates written in
+// a language other than the reader's.
+func (s *Server) labeler() store.Labeler {
+	sc := s.st.Schema()
+	return func(lang, list, key string) string { return optionName(sc, s.i18n.For(lang, nil), list, key) }
 }
 
 func (p *page) schema() *store.Schema {

@@ -36,6 +36,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/me", s.apiMethodNotAllowed)
 	api.HandleFunc("/search", s.apiSearch).Methods(http.MethodGet)
 	api.HandleFunc("/tags", s.apiTags).Methods(http.MethodGet)
+	api.HandleFunc("/templates", s.apiTemplates).Methods(http.MethodGet)
+	api.HandleFunc("/templates", s.apiTemplateCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports", s.apiImportCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports/{id:[0-9]+}", s.apiImportGet).Methods(http.MethodGet)
 	api.HandleFunc("/imports/{id:[0-9]+}/undo", s.apiImportUndo).Methods(http.MethodPost)
@@ -132,6 +134,12 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/activity-rules", cz(s.activityRulesSave)).Methods(http.MethodPost)
 
 	p.Handle("/settings/export", s.requireCap(store.CapSettings, s.exportAll)).Methods(http.MethodGet)
+	p.Handle("/settings/templates", s.requireCap(store.CapCustomize, s.templatesList)).Methods(http.MethodGet)
+	p.Handle("/settings/templates", s.requireCap(store.CapCustomize, s.templateSave)).Methods(http.MethodPost)
+	p.Handle("/settings/templates/new", s.requireCap(store.CapCustomize, s.templateNew)).Methods(http.MethodGet)
+	p.Handle("/settings/templates/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.templateEdit)).Methods(http.MethodGet)
+	p.Handle("/settings/templates/{id:[0-9]+}", s.requireCap(store.CapCustomize, s.templateSave)).Methods(http.MethodPost)
+	p.Handle("/settings/templates/{id:[0-9]+}/delete", s.requireCap(store.CapCustomize, s.templateDelete)).Methods(http.MethodPost)
 	imp := func(h http.HandlerFunc) http.Handler { return s.requireCap(store.CapImport, h) }
 	p.Handle("/import", imp(s.importIndex)).Methods(http.MethodGet)
 	p.Handle("/import", imp(s.importUpload)).Methods(http.MethodPost)

@@ -33,6 +33,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 		links = append(links, settingsLink{Href: "/trash", Label: "trash.title", Help: "trash.help"})
 	}
 	add(store.CapCustomize, "/tags", "tags.title")
+	add(store.CapCustomize, "/settings/templates", "templates.title")
 	add(store.CapImport, "/import", "import.title")
 	add(store.CapSettings, "/settings/export", "export.all")
 	add(store.CapCustomize, "/settings/fields", "settings.fields")
