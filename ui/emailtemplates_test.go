@@ -77,3 +77,33 @@ func TestUI_EmailTemplates(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_ReportCustom runs a custom report over the API, as JSON and CSV.
+func TestAPI_ReportCustom(t *testing.T) {
+	e := mustServer(t)
+	admin := e.mustSetupAdmin()
+	ctx := context.Background()
+	mustSeed000Fields(t, e.st, admin)
+	b := e.newBrowser()
+	b.login("anna@example.com", "contrasenya-segura")
+	createByForm(t, b, "contacts", url.Values{"first_name": {"Laura"}, "custom.contact_preference": {"phone"}})
+	createByForm(t, b, "contacts", url.Values{"first_name": {"Marc"}, "custom.contact_preference": {"phone"}})
+	createByForm(t, b, "contacts", url.Values{"first_name": {"Pere"}, "custom.contact_preference": {"email"}})
+	tok, _, _ := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+	code, got := e.api("GET", "/api/v1/reports/custom?entity=contacts&group=custom.contact_preference&measure=count", tok, nil)
+	rows, _ := got["rows"].([]any)
+	if code != 200 || len(rows) != 2 || rows[1].([]any)[0] != "phone" || rows[1].([]any)[1].(float64) != 2 {
+		t.Fatalf("report: %d %v", code, got)
+	}
+	code, got = e.api("GET", "/api/v1/reports/custom?entity=contacts&group=custom.contact_preference&custom.contact_preference=email", tok, nil)
+	if rows, _ := got["rows"].([]any); code != 200 || len(rows) != 1 {
+		t.Errorf("filtered report: %d %v", code, got)
+	}
+	if code, _ := e.api("GET", "/api/v1/reports/custom?entity=contacts&measure=sum:first_name", tok, nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("sum of a text: %d", code)
+	}
+	code, _, body := b.download("/api/v1/reports/custom?entity=contacts&group=owner&format=csv")
+	if code != http.StatusUnauthorized {
+		t.Errorf("a browser session is not an API token: %d %s", code, body)
+	}
+}
