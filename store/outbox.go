@@ -242,14 +242,22 @@ func collectOutbox(rows *sql.Rows, err error) ([]*OutboxMessage, error) {
 // ClaimOutbox leases up to limit messages that are due at now (pending with
 // next_attempt_at reached, or sending with an expired lease) by moving them
 // to sending until now+lease and counting an attempt; each row is claimed by
-// one caller only. The drainer sends them outside any transaction and then
-// calls MarkSent or MarkFailed.
+// one caller only; a message leased for its last allowed attempt whose
+// lease expired becomes failed instead. The drainer sends them outside any
+// transaction and then calls MarkSent or MarkFailed.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxMessage, error) {
 	if limit <= 0 {
 		limit = 10
 	}
 	var out []*OutboxMessage
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// A message whose last allowed attempt never reported back (a crash
+		// each time it is sent) stops here instead of being sent forever.
+		if _, err := execTx(ctx, tx, `UPDATE outbox SET status = 'failed', lease_until = 0,
+				last_error = 'no result recorded for the last attempt (the sender stopped while sending)'
+			WHERE status = 'sending' AND lease_until <= ? AND attempts >= ?`, ms(now), MaxOutboxAttempts); err != nil {
+			return err
+		}
 		var err error
 		out, err = collectOutbox(tx.QueryContext(ctx, `UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox

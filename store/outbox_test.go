@@ -180,4 +180,21 @@ func TestStore_Outbox(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a message whose every attempt crashed ends failed", func(t *testing.T) {
+		m, _ := s.QueueEmail(ctx, admin, mail("crashy"))
+		for attempt := 1; attempt <= store.MaxOutboxAttempts; attempt++ {
+			c, err := s.ClaimOutbox(ctx, clock(), time.Minute, 10)
+			if err != nil || len(c) != 1 || c[0].Attempts != attempt {
+				t.Fatalf("attempt %d: %v %+v", attempt, err, c)
+			}
+			advance(2 * time.Minute) // the sender dies; the lease expires
+		}
+		if c, _ := s.ClaimOutbox(ctx, clock(), time.Minute, 10); len(c) != 0 {
+			t.Fatalf("claimed after %d crashed attempts", store.MaxOutboxAttempts)
+		}
+		if got, _ := s.GetOutbox(ctx, admin, m.ID); got.Status != store.OutboxFailed || got.LastError == "" {
+			t.Errorf("not failed: %+v", got)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -81,6 +82,7 @@ func TestUI_Outbox(t *testing.T) {
 	}
 	late.d = mail.NewDrainer(e.st, snd)
 	late.d.Now = e.clock.Now
+	late.d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	admin := e.mustSetupAdmin()
 	e.mustUser(admin, "marc@example.com", "salesperson")
 	b := e.newBrowser()
