@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -56,6 +57,8 @@ type MailConfig struct {
 	TLS      string `toml:"tls"`
 	Timeout  string `toml:"timeout"`
 	Dropbox  string `toml:"dropbox"`
+	// DrainInterval is how often the outbox is checked for e-mail to send.
+	DrainInterval string `toml:"drain_interval"`
 }
 
 // AutomationConfig is the [automation] section.
@@ -95,7 +98,7 @@ func defaultConfig() *Config {
 	return &Config{
 		Server:     ServerConfig{Addr: ":8080"},
 		Database:   DatabaseConfig{Path: "cartera.db"},
-		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s"},
+		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s"},
 		Automation: AutomationConfig{Tick: "1m"},
 		Backup:     BackupConfig{Keep: 14},
 		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
@@ -271,6 +274,14 @@ func (cfg *Config) validate() error {
 	}
 	oneOf("mail.tls", cfg.Mail.TLS, "none", "starttls", "tls")
 	duration("mail.timeout", cfg.Mail.Timeout, time.Second)
+	duration("mail.drain_interval", cfg.Mail.DrainInterval, 100*time.Millisecond)
+	if cfg.Mail.Host != "" {
+		if a, err := netmail.ParseAddress(cfg.Mail.From); err != nil || strings.ContainsAny(cfg.Mail.From, "\r\n") {
+			bad("mail.from", "%q is not a sender address such as \"Empresa ABC <crm@example.com>\" (required with mail.host)", cfg.Mail.From)
+		} else if !strings.Contains(a.Address, "@") {
+			bad("mail.from", "%q has no domain", cfg.Mail.From)
+		}
+	}
 	if v := cfg.Mail.Dropbox; v != "" {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
@@ -318,6 +329,16 @@ func (cfg *Config) idleTimeout() time.Duration { return mustDuration(cfg.Session
 
 func (cfg *Config) absoluteTimeout() time.Duration {
 	return mustDuration(cfg.Session.AbsoluteTimeout)
+}
+
+// mailDomain is the domain of the sender address, the right-hand side of
+// outgoing Message-IDs ("" when no sender is configured).
+func (cfg *Config) mailDomain() string {
+	a, err := netmail.ParseAddress(cfg.Mail.From)
+	if err != nil {
+		return ""
+	}
+	return a.Address[strings.LastIndexByte(a.Address, '@')+1:]
 }
 
 // tlsEnabled reports whether the server serves HTTPS itself.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"cartera/i18n"
+	"cartera/mail"
 	"cartera/store"
 	"cartera/ui"
 )
@@ -111,6 +112,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		Logger:          log,
 		IdleTimeout:     cfg.idleTimeout(),
 		AbsoluteTimeout: cfg.absoluteTimeout(),
+		MailDomain:      cfg.mailDomain(),
 	})
 	if err != nil {
 		return err
@@ -135,14 +137,24 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	if !setUp {
 		token = newSetupToken()
 	}
+	// Outgoing e-mail: a drainer delivers the outbox when [mail] host is set.
+	drainer, err := newDrainer(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	var mailer ui.MailSender
+	if drainer != nil {
+		mailer = drainer
+	}
 	srvUI, err := ui.New(st, bundle, ui.Options{
 		Logger:        log,
 		SetupToken:    token,
 		SecureCookies: cfg.secureCookies(),
 		SessionMaxAge: cfg.absoluteTimeout(),
 		Pprof:         cfg.Server.Pprof,
-		// No feature sends e-mail yet; a host is what the checklist can check.
+		// A host ticks the checklist's e-mail step; Mail sends test e-mails.
 		MailConfigured: cfg.Mail.Host != "",
+		Mail:           mailer,
 		MaxUpload:      int64(cfg.Import.MaxUploadMB) << 20,
 		MaxImportRows:  cfg.Import.MaxRows,
 		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
@@ -182,6 +194,9 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	bg.Go(func() { purgeSessions(bgCtx, st, log) })
+	if drainer != nil {
+		bg.Go(func() { drainer.Run(bgCtx) })
+	}
 
 	var serveErr error
 	select {
@@ -207,6 +222,27 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		return serveErr
 	}
 	return nil
+}
+
+// newDrainer returns the outbox drainer over the configured SMTP server, or
+// nil when [mail] host is empty (messages then wait in the outbox).
+func newDrainer(cfg *Config, st *store.Store, log *slog.Logger) (*mail.Drainer, error) {
+	if cfg.Mail.Host == "" {
+		return nil, nil
+	}
+	snd, err := mail.NewSender(mail.Config{
+		Host: cfg.Mail.Host, Port: cfg.Mail.Port, Username: cfg.Mail.Username, Password: cfg.Mail.Password,
+		From: cfg.Mail.From, TLS: cfg.Mail.TLS, Timeout: mustDuration(cfg.Mail.Timeout),
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := mail.NewDrainer(st, snd)
+	d.Interval = mustDuration(cfg.Mail.DrainInterval)
+	d.Lease = max(5*time.Minute, 4*mustDuration(cfg.Mail.Timeout))
+	d.Logger = log
+	log.Info("sending e-mail", "smtp", snd.Server(), "tls", cfg.Mail.TLS, "every", d.Interval)
+	return d, nil
 }
 
 // purgeSessions deletes expired sessions now and every purgeInterval.

@@ -46,6 +46,9 @@ type Options struct {
 	// IdleTimeout and AbsoluteTimeout bound browser sessions.
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
+	// MailDomain is the right-hand side of outgoing Message-IDs; default
+	// "cartera.local".
+	MailDomain string
 }
 
 // Store is the handle on one Cartera database: a single writer connection

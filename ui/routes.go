@@ -108,6 +108,10 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/roles/{id:[0-9]+}", s.requireCap(store.CapRoles, s.roleUpdate)).Methods(http.MethodPost)
 	p.Handle("/settings/roles/{id:[0-9]+}/delete", s.requireCap(store.CapRoles, s.roleDelete)).Methods(http.MethodPost)
 	p.Handle("/settings/audit", s.requireCap(store.CapAudit, s.auditList)).Methods(http.MethodGet)
+	// Outgoing e-mail (ui/outbox.go).
+	p.Handle("/settings/outbox", s.requireCap(store.CapSettings, s.outboxList)).Methods(http.MethodGet)
+	p.Handle("/settings/outbox/test", s.requireCap(store.CapSettings, s.outboxTest)).Methods(http.MethodPost)
+	p.Handle("/settings/outbox/{id:[0-9]+}/{action:retry|cancel}", s.requireCap(store.CapSettings, s.outboxAction)).Methods(http.MethodPost)
 	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistPage)).Methods(http.MethodGet)
 	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistDismiss)).Methods(http.MethodPost)
 	// Customization (issue 5): fields, picklists, pipelines, activity rules.

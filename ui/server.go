@@ -33,6 +33,9 @@ type Options struct {
 	// MailConfigured is true when the server has an SMTP server configured;
 	// it ticks the e-mail step of the setup checklist.
 	MailConfigured bool
+	// Mail sends the test e-mail at once; nil when no SMTP server is
+	// configured (messages then wait in the outbox).
+	Mail MailSender
 	// MaxUpload bounds an import file (default DefaultMaxUpload).
 	MaxUpload int64
 	// MaxImportRows bounds the data rows of an import (0: no limit).

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"cartera/store"
+)
+
+// mailSink is an SMTP server in the test process that keeps every message.
+type mailSink struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (k *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSinkSession{k: k}, nil }
+
+type mailSinkSession struct{ k *mailSink }
+
+func (s *mailSinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailSinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *mailSinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	s.k.mu.Lock()
+	s.k.msgs = append(s.k.msgs, string(b))
+	s.k.mu.Unlock()
+	return err
+}
+func (s *mailSinkSession) Reset()        {}
+func (s *mailSinkSession) Logout() error { return nil }
+
+func (k *mailSink) all() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.msgs...)
+}
+
+// TestServe_DeliversOutbox runs `cartera serve` with [mail] pointing at an
+// SMTP server in the test process: a message in the outbox arrives with its
+// Message-ID, and the drainer stops cleanly on SIGTERM.
+func TestServe_DeliversOutbox(t *testing.T) {
+	needBinary(t)
+	ctx := context.Background()
+	sink := &mailSink{}
+	smtpSrv := smtp.NewServer(sink)
+	smtpSrv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go smtpSrv.Serve(ln)
+	defer smtpSrv.Close()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cartera.db")
+	mustRun(t, dir, adminPassword+"\n", "init", "--db", db,
+		"--company", "Empresa ABC", "--admin-email", "anna@example.com", "--admin-name", "Anna Puig")
+	conf := filepath.Join(dir, "cartera.toml")
+	os.WriteFile(conf, []byte("[mail]\nhost = \""+host+"\"\nport = "+port+"\ntls = \"none\"\nfrom = \"Empresa ABC <crm@empresa.example>\"\ndrain_interval = \"100ms\"\n"), 0o600)
+	srv := startServer(t, dir, "--addr", "127.0.0.1:0", "--db", db, "--config", conf)
+
+	// Queue through the store as a feature would; the server drains it.
+	st, err := store.Open(ctx, store.Options{Path: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.QueueEmail(ctx, store.SystemActor(), store.OutgoingEmail{Key: "e2e:1", To: "laura@example.com", Subject: "Hola", Text: "Bon dia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(sink.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := sink.all()
+	if len(got) != 1 || !strings.Contains(got[0], "Message-ID: <"+m.MessageID+">") || !strings.Contains(got[0], "crm@empresa.example") {
+		t.Fatalf("received %d messages: %q\nserver log:\n%s", len(got), got, srv.stderr)
+	}
+	if !strings.Contains(srv.stderr.String(), "sending e-mail") {
+		t.Errorf("serve did not log its SMTP server")
+	}
+	srv.stop(t)
+	time.Sleep(200 * time.Millisecond)
+	if n := len(sink.all()); n != 1 {
+		t.Errorf("delivered %d times", n)
+	}
+}
