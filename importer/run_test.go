@@ -99,3 +99,107 @@ func TestImporter_Run(t *testing.T) {
 		}
 	})
 }
+
+// TestImporter_CustomFieldKinds imports a column of every custom field
+// kind: valid cells are stored typed, and a row with an invalid cell in
+// each kind fails naming that field.
+func TestImporter_CustomFieldKinds(t *testing.T) {
+	ctx := context.Background()
+	st := mustStore(t)
+	if _, err := st.Setup(ctx, store.SetupInput{Company: store.Company{Name: "Empresa ABC", Timezone: "Europe/Madrid", Language: "ca", Currency: "EUR"},
+		AdminName: "Anna", AdminEmail: "anna@example.com", AdminPassword: "contrasenya-segura"}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.FindUserByEmail(ctx, store.SystemActor(), "anna@example.com")
+	admin, _ := st.ActorFor(ctx, u.ID)
+	acc, err := st.CreateRecord(ctx, admin, store.EntAccounts, store.Input{Values: map[string]any{"name": "Empresa ABC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []store.Option{{Key: "op_a", Labels: store.Labels{"ca": "Opció A"}}, {Key: "op_b", Labels: store.Labels{"ca": "Opció B"}}}
+	kinds := []struct {
+		kind      store.Kind
+		good, bad string
+		want      any
+	}{
+		{store.KText, "Hola", "", "Hola"},
+		{store.KLongText, "Llarg", "", "Llarg"},
+		{store.KNumber, "12,5", "dotze", 12.5},
+		{store.KMoney, "1.234,50", "molts", 1234.5},
+		{store.KDate, "29/02/2024", "31/02/2024", "2024-02-29"},
+		{store.KDateTime, "2024-03-01T09:30:00Z", "ahir", "2024-03-01T09:30:00Z"},
+		{store.KBool, "sí", "potser", true},
+		{store.KEmail, "laura@example.com", "laura@", "laura@example.com"},
+		{store.KPhone, "+34 600 000 000", "", "+34 600 000 000"},
+		{store.KURL, "empresa.cat", "javascript:alert(1)", "https://empresa.cat"},
+		{store.KSelect, "Opció B", "Opció Z", "op_b"},
+		{store.KMulti, "Opció A; op_b", "Opció Z", []string{"op_a", "op_b"}},
+		{store.KRef, strconv.FormatInt(acc.ID, 10), "999999", acc.ID},
+	}
+	var header, good, bad []string
+	for _, k := range kinds {
+		in := store.CustomFieldInput{Key: "f_" + string(k.kind), Kind: k.kind, Labels: store.Labels{"ca": "F " + string(k.kind)}}
+		if k.kind == store.KSelect || k.kind == store.KMulti {
+			in.Options = opts
+		}
+		if k.kind == store.KRef {
+			in.Ref = store.EntAccounts
+		}
+		if _, err := st.CreateCustomField(ctx, admin, store.EntLeads, in); err != nil {
+			t.Fatalf("%s: %v", k.kind, err)
+		}
+		header = append(header, "F "+string(k.kind))
+		good = append(good, `"`+k.good+`"`)
+	}
+	text := "Cognoms," + strings.Join(header, ",") + "\nBo," + strings.Join(good, ",") + "\n"
+	for i, k := range kinds {
+		if k.bad == "" {
+			continue
+		}
+		bad = make([]string, len(kinds))
+		bad[i] = `"` + k.bad + `"`
+		text += "Dolent " + string(k.kind) + "," + strings.Join(bad, ",") + "\n"
+	}
+	src, err := importer.Open(strings.NewReader(text), "kinds.csv", importer.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := importer.Run(ctx, st, admin, catalog, src, importer.Plan{Entity: store.EntLeads, SkipBad: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Created != 1 {
+		t.Fatalf("created %d: %+v", sum.Created, sum.Rows)
+	}
+	failedFields := map[string]bool{}
+	for _, r := range sum.Rows {
+		for _, e := range r.Errors {
+			failedFields[e.Field] = true
+		}
+	}
+	recs, _, _ := st.FindRecords(ctx, admin, store.EntLeads, store.Filter{})
+	var rec *store.Record
+	for _, r := range recs {
+		if r.Str("last_name") == "Bo" {
+			rec = r
+		}
+	}
+	if rec == nil {
+		t.Fatal("the valid row was not imported")
+	}
+	for _, k := range kinds {
+		key := "f_" + string(k.kind)
+		got := rec.Custom[key]
+		if w, ok := k.want.([]string); ok {
+			g, _ := got.([]string)
+			if strings.Join(g, ",") != strings.Join(w, ",") {
+				t.Errorf("%s: %v, want %v", k.kind, got, w)
+			}
+		} else if got != k.want {
+			t.Errorf("%s: %#v, want %#v", k.kind, got, k.want)
+		}
+		if k.bad != "" && !failedFields["custom."+key] {
+			t.Errorf("%s: the invalid cell %q was not refused", k.kind, k.bad)
+		}
+	}
+}
