@@ -37,7 +37,7 @@ func (s *Store) ExportRecords(ctx context.Context, a *Actor, e Entity, f Filter,
 		return 0, errInternal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -32000`); err == nil {
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -16000`); err == nil {
 		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -4000`)
 	}
 	cache := &exportCache{titles: map[Entity]map[int64]string{}}
