@@ -350,7 +350,13 @@ func (c *converter) row(line int, cells []string, mapping []string, matchOn stri
 			if !ok {
 				continue
 			}
-			row.Input.SetCustom(cf.Key, c.value(cf.Kind, cf.OptionList(), cf.Options, cell))
+			v := c.value(cf.Kind, cf.OptionList(), cf.Options, cell)
+			row.Input.SetCustom(cf.Key, v)
+			if key == matchOn {
+				if sv, ok := v.(string); ok {
+					row.Match = sv
+				}
+			}
 		default:
 			f, ok := d.Field(key)
 			if !ok {

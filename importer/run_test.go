@@ -88,14 +88,29 @@ func TestImporter_Run(t *testing.T) {
 			t.Error("undo removed a client the import only linked")
 		}
 	})
+	t.Run("duplicates recognised by a unique custom field", func(t *testing.T) {
+		if _, err := st.CreateCustomField(ctx, admin, store.EntContacts, store.CustomFieldInput{Key: "member_no", Kind: store.KText, Unique: true, Labels: store.Labels{"ca": "Número de soci"}}); err != nil {
+			t.Fatal(err)
+		}
+		text := "Nom,Número de soci\nRoser,S-001\nBiel,S-002\n"
+		first := run(t, text, importer.Plan{MatchOn: "custom.member_no"})
+		again := run(t, "Nom,Número de soci\nRoser Puig,S-001\nNina,S-003\n", importer.Plan{MatchOn: "custom.member_no", Policy: store.PolicyOverwrite})
+		if first.Created != 2 || again.Updated != 1 || again.Created != 1 {
+			t.Fatalf("first %+v, again %+v", first.Progress, again.Progress)
+		}
+		if _, err := st.StartImport(ctx, admin, store.ImportSpec{Entity: store.EntContacts, Policy: store.PolicySkip, MatchOn: "custom.birth_date"}); store.ErrorCode(err) != store.CodeInvalid {
+			t.Errorf("matching on a custom field without an index: %v", err)
+		}
+	})
 	t.Run("a bad row fails the import and lists every bad row", func(t *testing.T) {
+		before, _ := st.CountRecords(ctx, admin, store.EntContacts, store.Filter{})
 		text := "Nom,Correu electrònic,Data de naixement\nPere,pere@example.com,1985-02-03\nRosa,rosa@,1985-02-03\nLluís,lluis@example.com,31/02/1985\n"
 		sum := run(t, text, importer.Plan{MatchOn: "email", Batch: 1})
 		if sum.Import.Status != "failed" || sum.Failed != 2 || len(sum.Rows) != 2 || sum.Rows[0].Line != 3 || sum.Rows[1].Errors[0].Field != "custom.birth_date" {
 			t.Fatalf("%+v %+v", sum.Import, sum.Rows)
 		}
-		if n, _ := st.CountRecords(ctx, admin, store.EntContacts, store.Filter{}); n != 2 {
-			t.Errorf("contacts = %d, want seed 000's 2: a row of a failed import was kept", n)
+		if n, _ := st.CountRecords(ctx, admin, store.EntContacts, store.Filter{}); n != before {
+			t.Errorf("contacts = %d, want %d: a row of a failed import was kept", n, before)
 		}
 	})
 }

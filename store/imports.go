@@ -124,7 +124,13 @@ func (s *Store) StartImport(ctx context.Context, a *Actor, spec ImportSpec) (*Im
 	if !slices.Contains([]ImportPolicy{PolicySkip, PolicyFill, PolicyOverwrite, PolicyCreate}, spec.Policy) {
 		fe.add("on_duplicate", "error.option")
 	}
-	if spec.MatchOn != "" {
+	if ck, ok := strings.CutPrefix(spec.MatchOn, "custom."); ok {
+		// A custom field the firm marked unique or filterable has an
+		// index, so it can recognise duplicates too (a member number).
+		if c, ok := d.CustomField(ck); !ok || !c.Unique && !c.Filterable || c.Kind == KMulti {
+			fe.add("match_on", "error.option")
+		}
+	} else if spec.MatchOn != "" {
 		if _, ok := d.Field(spec.MatchOn); !ok || !slices.Contains(MatchFields, spec.MatchOn) {
 			fe.add("match_on", "error.option")
 		}
@@ -312,7 +318,21 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 		row.Input.Values["account_id"] = id
 	}
 	var existing int64
-	if imp.MatchOn != "" && imp.Policy != PolicyCreate {
+	if ck, ok := strings.CutPrefix(imp.MatchOn, "custom."); ok && imp.Policy != PolicyCreate {
+		if c, ok := d.CustomField(ck); ok && strings.TrimSpace(row.Match) != "" {
+			v, key := coerceCustom(c, row.Match)
+			if key != "" {
+				return out, errInvalid(map[string]string{"custom." + ck: key})
+			}
+			if v != nil {
+				cond, args := a.scopeSQL(d.Entity, ActView, "t.owner_id")
+				err := queryRowTx(ctx, tx, "SELECT t.id FROM "+d.Table+" t WHERE "+customExpr(ck)+" = ? AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id LIMIT 1", append([]any{customSQLValue(c, v)}, args...)...).Scan(&existing)
+				if err != nil && !isNoRows(err) {
+					return out, err
+				}
+			}
+		}
+	} else if imp.MatchOn != "" && imp.Policy != PolicyCreate {
 		col, v := matchColumn(imp.MatchOn, row.Match)
 		// "<> ''" lets SQLite use the partial index on the key.
 		if v != "" {

@@ -354,6 +354,11 @@ func (s *Server) renderImportMap(w http.ResponseWriter, r *http.Request, status 
 			d.Matches = append(d.Matches, option{Value: f, Label: p.FieldName(sf.entity, f), Selected: f == match})
 		}
 	}
+	for _, c := range def.Custom {
+		if (c.Unique || c.Filterable) && c.Kind != store.KMulti {
+			d.Matches = append(d.Matches, option{Value: "custom." + c.Key, Label: p.CustomName(c), Selected: "custom."+c.Key == match})
+		}
+	}
 	p.Data = d
 	s.render(w, r, status, "import_map", p)
 }
