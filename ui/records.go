@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -669,6 +670,7 @@ type showData struct {
 	CanEdit       bool
 	CanDelete     bool
 	CanConvert    bool
+	CanEmail      bool
 	ActivityTypes []option
 	Outcomes      []option
 	LinkKey       string
@@ -702,6 +704,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 	sd := showData{Entity: e, Record: rec, LinkKey: linkKey(e), OwnerKey: d.OwnerKey,
 		CanEdit:   a.Can(e, store.ActEdit) && a.CheckRecord(e, store.ActEdit, rec.OwnerID, 0) == nil,
 		CanDelete: a.Can(e, store.ActDelete)}
+	sd.CanEmail = slices.Contains(store.EmailableEntities, e) && rec.Str("email") != "" && a.Can(store.EntActivities, store.ActCreate)
 	sd.CanConvert = e == store.EntLeads && sd.CanEdit && rec.Str("status") != "converted" && a.Can(store.EntContacts, store.ActCreate)
 	for _, slot := range p.schema().FormOrder(e) {
 		if slot.Custom {

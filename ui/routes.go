@@ -180,6 +180,8 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.authed(s.recordShow)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.authed(s.recordUpdate)).Methods(http.MethodPost)
 	p.Handle("/{entity:"+entityPattern+"}/{id:[0-9]+}/edit", s.authed(s.recordEdit)).Methods(http.MethodGet)
+	p.Handle("/{entity:accounts|contacts|leads}/{id:[0-9]+}/email", s.authed(s.recordEmailForm)).Methods(http.MethodGet)
+	p.Handle("/{entity:accounts|contacts|leads}/{id:[0-9]+}/email", s.authed(s.recordEmailSend)).Methods(http.MethodPost)
 	p.Handle("/{entity:"+entityPattern+"}/{id:[0-9]+}/delete", s.authed(s.recordDelete)).Methods(http.MethodPost)
 
 	if s.opts.Pprof {
