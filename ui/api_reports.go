@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"cartera/store"
 )
@@ -86,4 +87,28 @@ func commaList(v string) []string {
 		}
 	}
 	return out
+}
+
+// apiOutbox lists the outbox for administrators:
+// GET /api/v1/outbox[?status=pending|sending|sent|failed|cancelled].
+func (s *Server) apiOutbox(w http.ResponseWriter, r *http.Request) {
+	f := store.OutboxFilter{Status: store.OutboxStatus(r.URL.Query().Get("status")), Limit: 200}
+	msgs, err := s.st.FindOutbox(r.Context(), reqCtxOf(r).actor, f)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(msgs))
+	for _, m := range msgs {
+		item := map[string]any{"id": itoa(m.ID), "message_id": m.MessageID, "to": m.To, "subject": m.Subject, "status": m.Status,
+			"attempts": m.Attempts, "last_error": m.LastError, "created_at": m.CreatedAt.Format(time.RFC3339)}
+		if !m.SentAt.IsZero() {
+			item["sent_at"] = m.SentAt.Format(time.RFC3339)
+		}
+		if m.RecordID != 0 {
+			item["entity"], item["record_id"] = m.Entity, itoa(m.RecordID)
+		}
+		out = append(out, item)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }

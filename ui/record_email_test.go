@@ -48,6 +48,11 @@ func TestUI_RecordEmail(t *testing.T) {
 		if !strings.Contains(body, "Oferta per a Laura") {
 			t.Error("the e-mail is not in the contact's history")
 		}
+		tok, _, _ := e.st.CreateToken(ctx, admin, admin.UserID, "test")
+		code, got := e.api("GET", "/api/v1/outbox?status=pending", tok, nil)
+		if data, _ := got["data"].([]any); code != 200 || len(data) != 1 || data[0].(map[string]any)["to"] != "laura@example.com" {
+			t.Errorf("outbox API: %d %v", code, got)
+		}
 	})
 	t.Run("refusals change nothing", func(t *testing.T) {
 		if code, _ := b.postBody("/contacts/"+nomail+"/email", url.Values{"subject": {"Hola"}, "body": {"x"}}); code != http.StatusUnprocessableEntity {

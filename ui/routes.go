@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/search", s.apiSearch).Methods(http.MethodGet)
 	api.HandleFunc("/tags", s.apiTags).Methods(http.MethodGet)
 	api.HandleFunc("/reports/custom", s.apiReportCustom).Methods(http.MethodGet)
+	api.HandleFunc("/outbox", s.apiOutbox).Methods(http.MethodGet)
 	api.HandleFunc("/templates", s.apiTemplates).Methods(http.MethodGet)
 	api.HandleFunc("/templates", s.apiTemplateCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports", s.apiImportCreate).Methods(http.MethodPost)
