@@ -127,7 +127,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.BackupDir == "" {
 		opts.BackupDir = filepath.Dir(opts.Path)
 	}
-	w, err := sql.Open("sqlite", dsn(opts.Path, false))
+	w, err := sql.Open(cachingDriverName, dsn(opts.Path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -152,7 +152,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: taking back interrupted imports: %w", err)
 	}
-	r, err := sql.Open("sqlite", dsn(opts.Path, true))
+	r, err := sql.Open(cachingDriverName, dsn(opts.Path, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open readers: %w", err)
