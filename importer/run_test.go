@@ -102,6 +102,20 @@ func TestImporter_Run(t *testing.T) {
 			t.Errorf("matching on a custom field without an index: %v", err)
 		}
 	})
+	t.Run("a twin in the file updates the record the file just created, found once by search", func(t *testing.T) {
+		text := "Nom,Cognoms,Correu electrònic\nXènia,Vilaró,xenia@example.com\nXènia,Vilaró-Puig,xenia@example.com\n"
+		sum := run(t, text, importer.Plan{MatchOn: "email", Policy: store.PolicyOverwrite})
+		if sum.Created != 1 || sum.Updated != 1 {
+			t.Fatalf("%+v", sum.Progress)
+		}
+		recs, _, err := st.FindRecords(ctx, admin, store.EntContacts, store.Filter{Q: "Vilaró-Puig"})
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("search after the update: %v %d", err, len(recs))
+		}
+		if recs, _, _ := st.FindRecords(ctx, admin, store.EntContacts, store.Filter{Q: "xenia@example.com"}); len(recs) != 1 {
+			t.Errorf("search by e-mail: %d", len(recs))
+		}
+	})
 	t.Run("a bad row fails the import and lists every bad row", func(t *testing.T) {
 		before, _ := st.CountRecords(ctx, admin, store.EntContacts, store.Filter{})
 		text := "Nom,Correu electrònic,Data de naixement\nPere,pere@example.com,1985-02-03\nRosa,rosa@,1985-02-03\nLluís,lluis@example.com,31/02/1985\n"

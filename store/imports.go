@@ -191,7 +191,8 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 	var seq int64
 	errRollback := errors.New("rollback")
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		ctx := withOwnerCache(withQuietAudit(withStmtCache(ctx, tx)))
+		ctx, pending := withDeferredIndex(withOwnerCache(withQuietAudit(withStmtCache(ctx, tx))))
+		defer func() { pending.ids = nil }()
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM import_changes WHERE import_id = ?`, importID).Scan(&seq); err != nil {
 			return err
 		}
@@ -236,6 +237,9 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 		}
 		if dryRun || (res.Failed > 0 && !skipInvalid) {
 			return errRollback
+		}
+		if err := s.flushIndex(ctx, tx, pending); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE imports SET total = total + ?, created = created + ?, updated = updated + ?, skipped = skipped + ?, failed = failed + ? WHERE id = ?`,
 			len(rows), res.Created, res.Updated, res.Skipped, res.Failed, importID)

@@ -386,7 +386,10 @@ func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		return 0, err
 	}
 	if d.Searchable {
-		if err := s.indexNewRecord(ctx, tx, d, id); err != nil {
+		if pending, ok := ctx.Value(deferredIndexKey{}).(*deferredIndex); ok {
+			// A batch indexes its new records in one statement at its end.
+			pending.add(d, id)
+		} else if err := s.indexNewRecord(ctx, tx, d, id); err != nil {
 			return 0, err
 		}
 	}

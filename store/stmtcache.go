@@ -84,3 +84,41 @@ type ownerCheck struct {
 func withOwnerCache(ctx context.Context) context.Context {
 	return context.WithValue(ctx, ownerCacheKey{}, map[ownerCheck]bool{})
 }
+
+type deferredIndexKey struct{}
+
+// deferredIndex collects the records a batch created, so their search rows
+// are written in one statement per record type when the batch ends.
+type deferredIndex struct {
+	ids map[Entity][]int64
+}
+
+func (p *deferredIndex) add(d *EntityDef, id int64) {
+	p.ids[d.Entity] = append(p.ids[d.Entity], id)
+}
+
+// withDeferredIndex returns a context whose created records are indexed by
+// flushIndex instead of one by one.
+func withDeferredIndex(ctx context.Context) (context.Context, *deferredIndex) {
+	p := &deferredIndex{ids: map[Entity][]int64{}}
+	return context.WithValue(ctx, deferredIndexKey{}, p), p
+}
+
+// flushIndex writes the search rows of the records a batch created (those
+// still live: a row rolled back to its savepoint is gone).
+func (s *Store) flushIndex(ctx context.Context, tx *sql.Tx, p *deferredIndex) error {
+	for e, ids := range p.ids {
+		d := s.def(e)
+		set := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			set[id] = true
+		}
+		ph, args := inList(set)
+		expr, from := searchBody(d)
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO search_index (rowid, body) SELECT t.id * 8 + ?, `+expr+` FROM `+from+` WHERE t.id IN (`+ph+`) AND t.deleted_at = 0`, append([]any{d.searchCode}, args...)...); err != nil {
+			return err
+		}
+	}
+	p.ids = map[Entity][]int64{}
+	return nil
+}
