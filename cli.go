@@ -404,6 +404,12 @@ func runUserList(e *env, args []string) int {
 // forUser runs a command about one user, named by --email: it parses the
 // flags, opens the set-up database, finds the user and calls fn.
 func (c *cliCmd) forUser(args []string, email *string, fn func(ctx context.Context, st *store.Store, u *store.User) int) int {
+	return c.asUser(args, "email", email, nil, fn)
+}
+
+// asUser is forUser for a command whose user flag has another name
+// (import's --as) and that needs other flags too.
+func (c *cliCmd) asUser(args []string, flag string, email *string, required []string, fn func(ctx context.Context, st *store.Store, u *store.User) int) int {
 	pos, code := parseFlags(c.fs, args)
 	if code >= 0 {
 		return code
@@ -411,7 +417,7 @@ func (c *cliCmd) forUser(args []string, email *string, fn func(ctx context.Conte
 	if code := noArgs(c.fs, pos); code >= 0 {
 		return code
 	}
-	if code := requireFlags(c.fs, "email"); code >= 0 {
+	if code := requireFlags(c.fs, append([]string{flag}, required...)...); code >= 0 {
 		return code
 	}
 	if !c.setup() {

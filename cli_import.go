@@ -24,40 +24,25 @@ func runImport(e *env, args []string) int {
 	skipBad := c.fs.Bool("skip-invalid", false, "import the valid rows even when others fail (default: all or nothing)")
 	monthFirst := c.fs.Bool("month-first", false, "read ambiguous dates like 03/04/2024 as month/day")
 	sheet := c.fs.String("sheet", "", "sheet of a workbook (default: the first)")
-	pos, code := parseFlags(c.fs, args)
-	if code >= 0 {
-		return code
-	}
-	if code := noArgs(c.fs, pos); code >= 0 {
-		return code
-	}
-	if code := requireFlags(c.fs, "file", "as"); code >= 0 {
-		return code
-	}
-	if !c.setup() {
-		return exitFail
-	}
-	ctx := context.Background()
-	st, ok := c.openSetUp(ctx)
-	if !ok {
-		return exitFail
-	}
-	defer st.Close()
-	u, ok := c.userByEmail(ctx, st, *as)
-	if !ok {
-		return exitFail
-	}
+	return c.asUser(args, "as", as, []string{"file"}, func(ctx context.Context, st *store.Store, u *store.User) int {
+		return c.importFile(ctx, st, u, *entity, *file, *onDup, *match, *sheet, *dry, *skipBad, *monthFirst)
+	})
+}
+
+// importFile imports one file as a user and prints the report.
+func (c *cliCmd) importFile(ctx context.Context, st *store.Store, u *store.User, entity, file, onDup, match, sheet string, dry, skipBad, monthFirst bool) int {
+	e := c.e
 	actor, err := st.ActorFor(ctx, u.ID)
 	if err != nil {
 		return c.storeError(err, nil)
 	}
-	f, err := os.Open(*file)
+	f, err := os.Open(file)
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFail
 	}
 	defer f.Close()
-	src, err := importer.Open(f, filepath.Base(*file), importer.ReadOptions{Sheet: *sheet, MaxUnzipped: int64(c.cfg.Import.MaxUnzippedMB) << 20})
+	src, err := importer.Open(f, filepath.Base(file), importer.ReadOptions{Sheet: sheet, MaxUnzipped: int64(c.cfg.Import.MaxUnzippedMB) << 20})
 	if err != nil {
 		return c.storeError(err, nil)
 	}
@@ -67,16 +52,16 @@ func runImport(e *env, args []string) int {
 		c.errorf("%v", err)
 		return exitFail
 	}
-	ent := store.Entity(*entity)
+	ent := store.Entity(entity)
 	if st.Schema().Def(ent) == nil {
-		return usageError(c.fs, "unknown --entity %s", *entity)
+		return usageError(c.fs, "unknown --entity %s", entity)
 	}
 	n := importer.Catalog{InEvery: bundle.InEvery, Schema: st.Schema()}
-	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(*onDup), DryRun: *dry, SkipBad: *skipBad, FileName: filepath.Base(*file), MaxRows: c.cfg.Import.MaxRows}
-	if *match != "none" {
-		plan.MatchOn = *match
+	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(onDup), DryRun: dry, SkipBad: skipBad, FileName: filepath.Base(file), MaxRows: c.cfg.Import.MaxRows}
+	if match != "none" {
+		plan.MatchOn = match
 	}
-	if *monthFirst {
+	if monthFirst {
 		plan.Order = importer.MonthFirst
 	}
 	mapping := importer.AutoMap(src.Header, importer.Targets(st.Schema(), ent, n))
