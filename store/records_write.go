@@ -385,6 +385,12 @@ func (s *Store) createRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 	if err := s.afterCreate(ctx, tx, a, d, id, in, row, nil); err != nil {
 		return 0, err
 	}
+	if err := s.recordChanged(ctx, tx, &recordEvent{
+		Actor: a, Def: d, ID: id, Created: true, New: row.vals, NewCustom: row.custom,
+		Changed: map[string]bool{}, Owner: row.owner, At: row.created,
+	}); err != nil {
+		return 0, err
+	}
 	if d.Searchable {
 		if pending, ok := ctx.Value(deferredIndexKey{}).(*deferredIndex); ok {
 			// A batch indexes its new records in one statement at its end.
@@ -406,6 +412,8 @@ type insertRow struct {
 	sql     string
 	args    []any
 	vals    map[string]any
+	custom  map[string]any
+	owner   int64
 	created time.Time
 }
 
@@ -497,7 +505,7 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	}
 	return &insertRow{
 		sql:  "INSERT INTO " + d.Table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")",
-		args: args, vals: vals, created: created,
+		args: args, vals: vals, custom: custom, owner: owner, created: created,
 	}, nil
 }
 
@@ -728,6 +736,19 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 		if err := s.indexRecord(ctx, tx, d, id); err != nil {
 			return err
 		}
+	}
+	ev := &recordEvent{
+		Actor: a, Def: d, ID: id, Old: cur.Values, New: vals, OldCustom: cur.Custom, NewCustom: custom,
+		Changed: changed, OldOwner: cur.OwnerID, Owner: owner, At: now,
+	}
+	for _, k := range customChanged {
+		changed["custom."+k] = true
+	}
+	if tagsChanged {
+		changed["tags"] = true
+	}
+	if err := s.recordChanged(ctx, tx, ev); err != nil {
+		return err
 	}
 	if d.Entity == EntAccounts && changed["name"] {
 		if err := s.reindexWhere(ctx, tx, EntContacts, "account_id = ?", id); err != nil {
