@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ type ImportSpec struct {
 	// Options are kept with the import for the record (mapping, file
 	// settings), as the importer gives them.
 	Options map[string]any
+	// Automation lets the imported records start workflow rules, as if
+	// created by hand; off by default so that a migration does not e-mail
+	// ten thousand old customers.
+	Automation bool
 }
 
 // Import is one import as recorded.
@@ -138,6 +143,13 @@ func (s *Store) StartImport(ctx context.Context, a *Actor, spec ImportSpec) (*Im
 	if err := fe.err(); err != nil {
 		return nil, err
 	}
+	if spec.Automation {
+		spec.Options = maps.Clone(spec.Options)
+		if spec.Options == nil {
+			spec.Options = map[string]any{}
+		}
+		spec.Options["automation"] = true
+	}
 	opts, _ := json.Marshal(spec.Options)
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -192,6 +204,9 @@ func (s *Store) ImportBatch(ctx context.Context, a *Actor, importID int64, rows 
 	errRollback := errors.New("rollback")
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		ctx, pending := withDeferredIndex(withOwnerCache(withQuietAudit(withStmtCache(ctx, tx))))
+		if on, _ := imp.Options["automation"].(bool); !on {
+			ctx = withoutAutomation(ctx)
+		}
 		defer func() { pending.ids = nil }()
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM import_changes WHERE import_id = ?`, importID).Scan(&seq); err != nil {
 			return err

@@ -69,6 +69,11 @@ type Store struct {
 
 	// schema is the current customization snapshot (see Schema).
 	schema atomic.Pointer[Schema]
+
+	// rules is the enabled workflow rules (see ruleSet); wake tells the
+	// scheduler a job is due now.
+	rules atomic.Pointer[ruleSet]
+	wake  chan struct{}
 }
 
 // dsn builds a modernc DSN with the pragmas every connection needs; they are
@@ -135,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, path: opts.Path, log: opts.Logger, now: opts.Now, opts: opts}
+	s := &Store{w: w, path: opts.Path, log: opts.Logger, now: opts.Now, opts: opts, wake: make(chan struct{}, 1)}
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
@@ -147,6 +152,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.reloadSchema(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: reading customization: %w", err)
+	}
+	if err := s.reloadRules(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: reading workflow rules: %w", err)
 	}
 	if err := s.recoverImports(ctx); err != nil {
 		w.Close()

@@ -609,20 +609,16 @@ func (s *Store) SubmitWebForm(ctx context.Context, slug string, values map[strin
 		if _, err := tx.ExecContext(ctx, `UPDATE web_forms SET submissions = submissions + 1 WHERE id = ?`, f.ID); err != nil {
 			return err
 		}
+		if err := s.formSubmitted(ctx, tx, e, id, f.ID); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, sys, "web_form.submit", string(e), id, map[string]any{"form": f.Slug, "created": res.Created})
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.webFormSubmitted(ctx, res)
 	return res, nil
 }
-
-// webFormSubmitted runs after a submission has committed, outside the write
-// transaction (automation may send e-mail). AUTOMATION HOOK: the "record
-// created" and "web form submitted" triggers of the automation issue
-// (issue 7) fire here; there is no automation yet.
-func (s *Store) webFormSubmitted(ctx context.Context, res *WebFormSubmission) {}
 
 func first(vs []string) string {
 	if len(vs) == 0 {
