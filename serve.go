@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"cartera/i18n"
+	"cartera/automation"
 	"cartera/mail"
 	"cartera/store"
 	"cartera/ui"
@@ -197,6 +198,12 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	if drainer != nil {
 		bg.Go(func() { drainer.Run(bgCtx) })
 	}
+	// Workflow rules, reminders and digests run on time in this process.
+	sched := automation.New(st)
+	sched.Tick = mustDuration(cfg.Automation.Tick)
+	sched.Label = srvUI.Labeler()
+	sched.Logger = log
+	bg.Go(func() { sched.Run(bgCtx) })
 
 	var serveErr error
 	select {

@@ -97,3 +97,71 @@ func TestServe_DeliversOutbox(t *testing.T) {
 		t.Errorf("delivered %d times", n)
 	}
 }
+
+// TestServe_FollowUpRule is the README's e-mail walk-through with the real
+// binary: [mail] and [automation] from the environment, seed 000's
+// follow-up rule (a few seconds instead of three days) e-mails the contact
+// created after the rule, not the older one, exactly once across a restart.
+func TestServe_FollowUpRule(t *testing.T) {
+	needBinary(t)
+	ctx := context.Background()
+	sink := &mailSink{}
+	smtpSrv := smtp.NewServer(sink)
+	smtpSrv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go smtpSrv.Serve(ln)
+	defer smtpSrv.Close()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cartera.db")
+	mustRun(t, dir, adminPassword+"\n", "init", "--db", db,
+		"--company", "Empresa ABC", "--admin-email", "anna@example.com", "--admin-name", "Anna Puig")
+	st, err := store.Open(ctx, store.Options{Path: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	admin, err := st.ActorFor(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &store.EmailTemplate{Name: "Seguiment", Language: "ca", Entity: store.EntContacts, Subject: "Com va, {{contact.first_name}}?", BodyText: "Hola {{contact.first_name}}"}
+	if err := st.SaveEmailTemplate(ctx, admin, tpl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Vell", "email": "vell@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateWorkflow(ctx, admin, &store.Workflow{
+		Name: "Seguiment", Entity: store.EntContacts, Enabled: true,
+		Trigger: store.Trigger{Type: "time_after", Event: "created", Delay: "3s"},
+		Actions: []store.WorkflowAction{{Type: "send_email", To: "record", TemplateID: store.FlexInt(tpl.ID)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"CARTERA_MAIL_HOST=" + host, "CARTERA_MAIL_PORT=" + port, "CARTERA_MAIL_TLS=none",
+		"CARTERA_MAIL_FROM=Empresa ABC <crm@empresa.example>", "CARTERA_AUTOMATION_TICK=1s", "CARTERA_MAIL_DRAIN_INTERVAL=200ms"}
+	srv := startServerEnv(t, dir, env, "--addr", "127.0.0.1:0", "--db", db)
+	if _, err := st.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Laura", "email": "laura@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(sink.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := sink.all()
+	if len(got) != 1 || !strings.Contains(got[0], "laura@example.com") || !strings.Contains(got[0], "Com va, Laura?") {
+		t.Fatalf("received %d messages: %q\nserver log:\n%s", len(got), got, srv.stderr)
+	}
+	srv.stop(t)
+	srv = startServerEnv(t, dir, env, "--addr", "127.0.0.1:0", "--db", db)
+	time.Sleep(2500 * time.Millisecond)
+	srv.stop(t)
+	if n := len(sink.all()); n != 1 {
+		t.Errorf("delivered %d messages, want 1", n)
+	}
+}

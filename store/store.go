@@ -74,6 +74,9 @@ type Store struct {
 	// scheduler a job is due now.
 	rules atomic.Pointer[ruleSet]
 	wake  chan struct{}
+	// wakePending is set by a write that scheduled a job due now; the
+	// wake is sent after its commit.
+	wakePending atomic.Bool
 }
 
 // dsn builds a modernc DSN with the pragmas every connection needs; they are
@@ -299,10 +302,16 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		s.wakePending.Store(false)
 		return wrapErr(err)
 	}
 	if err := tx.Commit(); err != nil {
+		s.wakePending.Store(false)
 		return errInternal(err)
+	}
+	if s.wakePending.Swap(false) {
+		// Only now can the scheduler's readers see the job.
+		s.wakeScheduler()
 	}
 	return nil
 }

@@ -982,9 +982,9 @@ func (s *Store) scheduleJob(ctx context.Context, tx *sql.Tx, rule, record int64,
 	if _, err := execTx(ctx, tx, `INSERT OR IGNORE INTO workflow_jobs (workflow_id, record_id, due_at, event) VALUES (?, ?, ?, ?)`, rule, record, ms(due), event); err != nil {
 		return err
 	}
-	if !due.After(s.now().Add(time.Second)) {
-		s.wakeScheduler()
-	}
+	// The scheduler looks again after the commit: the job may be due now
+	// or before the moment it planned to wake.
+	s.wakePending.Store(true)
 	return nil
 }
 
@@ -1011,6 +1011,6 @@ func (s *Store) wakeScheduler() {
 	}
 }
 
-// Wake is signalled when a write schedules a job due now, so that the
-// scheduler runs it at once instead of at its next tick.
+// Wake is signalled after a write that scheduled a job, so that the
+// scheduler runs it, or plans its sleep, without waiting for its tick.
 func (s *Store) Wake() <-chan struct{} { return s.wake }

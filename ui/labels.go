@@ -204,3 +204,11 @@ func optionsAll(p *page, list string, all []store.Option, current string) []opti
 	}
 	return out
 }
+
+// Labeler names options in any language with the firm's current schema,
+// for work outside a request (workflow rules filling e-mail templates).
+func (s *Server) Labeler() store.Labeler {
+	return func(lang, list, key string) string {
+		return optionName(s.st.Schema(), s.i18n.For(lang, nil), list, key)
+	}
+}
