@@ -218,6 +218,7 @@ var defs = map[Entity]*EntityDef{
 			{Key: "due_at", Kind: KDateTime, List: true, Sort: "due_at"},
 			{Key: "priority", Kind: KSelect, Picklist: "task_priority", List: true, Filter: true},
 			{Key: "status", Kind: KSelect, Picklist: "task_status", List: true, Filter: true},
+			{Key: "remind_before", Kind: KSelect, Picklist: "task_reminder"},
 		}, linkFields...),
 	},
 	EntCases: {
@@ -276,6 +277,9 @@ var picklists = map[string][]Option{
 	"activity_outcome":   opts("positive", "neutral", "negative", "no_answer", "pending"),
 	"task_priority":      opts("low", "normal", "high"),
 	"task_status":        opts("open", "done", "cancelled"),
+	// task_reminder is how long before the due time the assignee is
+	// reminded ("0": at the due time; empty: no reminder).
+	"task_reminder": opts("0", "5m", "15m", "30m", "1h", "1d"),
 	"case_status": {
 		{Key: "new", StageKind: "open"}, {Key: "in_progress", StageKind: "open"}, {Key: "waiting", StageKind: "open"},
 		{Key: "resolved", StageKind: "resolved"}, {Key: "closed", StageKind: "closed"},

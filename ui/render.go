@@ -35,6 +35,8 @@ type page struct {
 	Status   int
 	// Schema is the firm's customization snapshot for this request.
 	Schema *store.Schema
+	// Unread is the signed-in user's unread notifications, for the bell.
+	Unread int
 }
 
 type flashMsg struct {
@@ -150,6 +152,7 @@ func (s *Server) newPage(r *http.Request, title string) *page {
 		p.Langs = append(p.Langs, langOption{Code: l, Name: i18n.LanguageNames[l], Current: l == rc.tr.Lang()})
 	}
 	if rc.actor != nil {
+		p.Unread = s.unreadCount(r)
 		for _, n := range navSections {
 			if rc.actor.Sees(store.Section(n.Section)) {
 				if n.Section == "settings" && !hasAnyAdminCap(rc.actor) {

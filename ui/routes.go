@@ -39,6 +39,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/reports/custom", s.apiReportCustom).Methods(http.MethodGet)
 	api.HandleFunc("/outbox", s.apiOutbox).Methods(http.MethodGet)
 	api.HandleFunc("/templates", s.apiTemplates).Methods(http.MethodGet)
+	api.HandleFunc("/notifications", s.apiNotifications).Methods(http.MethodGet)
+	api.HandleFunc("/notifications/read", s.apiNotificationsRead).Methods(http.MethodPost)
 	api.HandleFunc("/templates", s.apiTemplateCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports", s.apiImportCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports/{id:[0-9]+}", s.apiImportGet).Methods(http.MethodGet)
@@ -78,6 +80,10 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/profile/password", s.authed(s.profilePassword)).Methods(http.MethodPost)
 	p.Handle("/profile/tokens", s.authed(s.profileTokenCreate)).Methods(http.MethodPost)
 	p.Handle("/profile/tokens/{id:[0-9]+}/revoke", s.authed(s.profileTokenRevoke)).Methods(http.MethodPost)
+	// Notifications and their preferences (ui/notifications.go).
+	p.Handle("/profile/notifications", s.authed(s.profileNotifications)).Methods(http.MethodPost)
+	p.Handle("/notifications", s.authed(s.notificationsPage)).Methods(http.MethodGet)
+	p.Handle("/notifications/read", s.authed(s.notificationsRead)).Methods(http.MethodPost)
 
 	p.Handle("/settings", s.authed(s.settingsIndex)).Methods(http.MethodGet)
 	p.Handle("/settings/company", s.requireCap(store.CapSettings, s.companyForm)).Methods(http.MethodGet)

@@ -13,6 +13,7 @@ type profileData struct {
 	Tokens    []*store.Token
 	NewToken  string
 	Timezones []string
+	Notify    notifyPrefsData
 }
 
 func userForm(u *store.User) url.Values {
@@ -35,8 +36,13 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, terr)
 		return
 	}
+	notify, nerr := s.notifyPrefs(r)
+	if nerr != nil {
+		s.fail(w, r, nerr)
+		return
+	}
 	p := s.newPage(r, "profile.title")
-	p.Data = profileData{User: u, Tokens: tokens, NewToken: newToken, Timezones: timezones}
+	p.Data = profileData{User: u, Tokens: tokens, NewToken: newToken, Timezones: timezones, Notify: notify}
 	p.Form = userForm(u)
 	if form != nil {
 		p.Form = form
