@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"cartera/i18n"
 	"cartera/automation"
+	"cartera/i18n"
 	"cartera/mail"
 	"cartera/store"
 	"cartera/ui"
@@ -203,6 +203,10 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	sched.Tick = mustDuration(cfg.Automation.Tick)
 	sched.Label = srvUI.Labeler()
 	sched.Logger = log
+	sched.Jobs = []automation.Job{
+		{Name: "task reminders", Run: st.SendDueReminders},
+		{Name: "daily digests", Run: st.SendDigests},
+	}
 	bg.Go(func() { sched.Run(bgCtx) })
 
 	var serveErr error

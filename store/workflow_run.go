@@ -448,7 +448,7 @@ func (s *Store) runAction(ctx context.Context, tx *sql.Tx, st *runState, i int, 
 		}
 		msg := s.fillMerge(ctx, st, act.Message)
 		step.Detail = msg
-		if err := s.notifyUsers(ctx, tx, "rule", ids, NotificationContent{Title: st.w.Name, Body: msg, Entity: d.Entity, RecordID: rec.ID}); err != nil {
+		if err := s.notifyUsers(ctx, tx, NotifyRule, ids, NotificationContent{Title: st.w.Name, Body: msg, Entity: d.Entity, RecordID: rec.ID, Dedup: fmt.Sprintf("rule:%d:%d:%d:%d", st.w.ID, rec.ID, st.due, i)}); err != nil {
 			return err
 		}
 	default:
