@@ -197,6 +197,9 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	if drainer != nil {
 		bg.Go(func() { drainer.Run(bgCtx) })
 	}
+	if p := newDropboxPoller(cfg, st, log); p != nil {
+		bg.Go(func() { p.Run(bgCtx) })
+	}
 
 	var serveErr error
 	select {
