@@ -15,6 +15,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/robfig/cron/v3"
+
+	"cartera/mail"
 )
 
 // Config is everything Cartera can be configured with. Values come, in
@@ -56,9 +58,13 @@ type MailConfig struct {
 	From     string `toml:"from"`
 	TLS      string `toml:"tls"`
 	Timeout  string `toml:"timeout"`
-	Dropbox  string `toml:"dropbox"`
+	// Dropbox is the IMAP mailbox people BCC or forward e-mail to, as
+	// imaps://USER:PASSWORD@HOST/INBOX; empty turns the poller off.
+	Dropbox string `toml:"dropbox"`
 	// DrainInterval is how often the outbox is checked for e-mail to send.
 	DrainInterval string `toml:"drain_interval"`
+	// DropboxInterval is how often the dropbox is read.
+	DropboxInterval string `toml:"dropbox_interval"`
 }
 
 // AutomationConfig is the [automation] section.
@@ -98,7 +104,7 @@ func defaultConfig() *Config {
 	return &Config{
 		Server:     ServerConfig{Addr: ":8080"},
 		Database:   DatabaseConfig{Path: "cartera.db"},
-		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s"},
+		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s", DropboxInterval: "1m"},
 		Automation: AutomationConfig{Tick: "1m"},
 		Backup:     BackupConfig{Keep: 14},
 		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
@@ -283,11 +289,12 @@ func (cfg *Config) validate() error {
 		}
 	}
 	if v := cfg.Mail.Dropbox; v != "" {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
-			bad("mail.dropbox", "%q is not an imap:// or imaps:// address", v)
+		// The value holds a password: the error names the problem only.
+		if _, err := mail.ParseDropboxURL(v); err != nil {
+			bad("mail.dropbox", "not an address such as \"imaps://USER:PASSWORD@HOST/INBOX\": %v", err)
 		}
 	}
+	duration("mail.dropbox_interval", cfg.Mail.DropboxInterval, time.Second)
 	duration("automation.tick", cfg.Automation.Tick, time.Second)
 	if v := cfg.Backup.Schedule; v != "" {
 		if _, err := cron.ParseStandard(v); err != nil {

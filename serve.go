@@ -208,6 +208,9 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		{Name: "daily digests", Run: st.SendDigests},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
+	if p := newDropboxPoller(cfg, st, log); p != nil {
+		bg.Go(func() { p.Run(bgCtx) })
+	}
 
 	var serveErr error
 	select {

@@ -281,7 +281,7 @@ func (s *Store) notifyUsers(ctx context.Context, tx *sql.Tx, kind string, userID
 		}
 		text += "\n-- \n" + w.T("notifications.email.footer") + "\n"
 		if _, _, err := s.enqueueEmail(ctx, tx, SystemActor(), OutgoingEmail{
-			Key: mailKey, To: r.Email, ToName: r.Name, Subject: oneLine(title), Text: text,
+			Key: mailKey, To: r.Email, ToName: r.Name, Subject: oneLine(title, 200), Text: text,
 			Entity: n.Entity, RecordID: n.RecordID,
 		}); err != nil {
 			return err
@@ -290,16 +290,6 @@ func (s *Store) notifyUsers(ctx context.Context, tx *sql.Tx, kind string, userID
 	return nil
 }
 
-// oneLine makes a text safe as a subject: no control characters, 200 runes.
-func oneLine(v string) string {
-	v = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, v)
-	return truncateRunes(strings.TrimSpace(v), 200)
-}
 
 func truncateRunes(v string, n int) string {
 	if utf8.RuneCountInString(v) <= n {
@@ -636,7 +626,7 @@ func (s *Store) sendDigest(ctx context.Context, tx *sql.Tx, uid int64, date stri
 		"\n\n-- \n" + w.T("notifications.email.footer") + "\n"
 	_, _, err = s.enqueueEmail(ctx, tx, SystemActor(), OutgoingEmail{
 		Key: "digest:" + strconv.FormatInt(uid, 10) + ":" + date, To: r.Email, ToName: r.Name,
-		Subject: oneLine(w.T("notifications.digest.subject", "Date", day)), Text: text,
+		Subject: oneLine(w.T("notifications.digest.subject", "Date", day), 200), Text: text,
 	})
 	return err == nil, err
 }

@@ -197,7 +197,7 @@ func (s *Store) runJob(ctx context.Context, id int64, now time.Time, label Label
 			}
 			return s.logRun(ctx, tx, w.ID, job, now, "skipped", nil, "workflows.run.cap")
 		}
-		if !matchAll(d, rec, w.Match, w.Conditions) {
+		if !matchConditions(d, rec, w.Match, w.Conditions) {
 			if err := finish("skipped"); err != nil {
 				return err
 			}
@@ -504,12 +504,12 @@ func (s *Store) nextInTeam(ctx context.Context, tx *sql.Tx, rule, team int64) (i
 
 // matchAll evaluates a rule's conditions: all of them, or any of them
 // when match is "any". No conditions always match.
-func matchAll(d *EntityDef, r *Record, match string, cs []Condition) bool {
+func matchConditions(d *EntityDef, r *Record, match string, cs []Condition) bool {
 	if len(cs) == 0 {
 		return true
 	}
 	for _, c := range cs {
-		ok := matchOne(d, r, c)
+		ok := matchCondition(d, r, c)
 		if match == "any" && ok {
 			return true
 		}
@@ -520,9 +520,9 @@ func matchAll(d *EntityDef, r *Record, match string, cs []Condition) bool {
 	return match != "any"
 }
 
-func matchOne(d *EntityDef, r *Record, c Condition) bool {
+func matchCondition(d *EntityDef, r *Record, c Condition) bool {
 	if len(c.Any) > 0 || len(c.All) > 0 {
-		return (len(c.Any) == 0 || matchAll(d, r, "any", c.Any)) && (len(c.All) == 0 || matchAll(d, r, "all", c.All))
+		return (len(c.Any) == 0 || matchConditions(d, r, "any", c.Any)) && (len(c.All) == 0 || matchConditions(d, r, "all", c.All))
 	}
 	var vals []string
 	switch {
@@ -709,7 +709,7 @@ func (s *Store) TestWorkflow(ctx context.Context, a *Actor, w *Workflow, recordI
 	}
 	now := s.now()
 	run := &WorkflowRun{WorkflowID: w.ID, RecordID: rec.ID, RecordTitle: rec.Title, At: now, Status: "dry_run", Steps: []RunStep{}}
-	if !matchAll(d, rec, w.Match, w.Conditions) {
+	if !matchConditions(d, rec, w.Match, w.Conditions) {
 		run.Status, run.Error = "skipped", "workflows.run.conditions"
 		return run, nil
 	}
@@ -807,7 +807,7 @@ func (s *Store) eachExisting(ctx context.Context, q querier, w *Workflow, fn fun
 			return err
 		}
 		for _, r := range recs {
-			if matchAll(d, r, w.Match, w.Conditions) {
+			if matchConditions(d, r, w.Match, w.Conditions) {
 				if err := fn(r); err != nil {
 					return err
 				}

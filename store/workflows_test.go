@@ -19,7 +19,7 @@ func mustTemplate(t *testing.T, s *store.Store, a *store.Actor, e store.Entity, 
 	return tpl.ID
 }
 
-func mustRecord(t *testing.T, s *store.Store, a *store.Actor, e store.Entity, vals map[string]any) *store.Record {
+func mustNewRecord(t *testing.T, s *store.Store, a *store.Actor, e store.Entity, vals map[string]any) *store.Record {
 	t.Helper()
 	r, err := s.CreateRecord(context.Background(), a, e, store.Input{Values: vals})
 	if err != nil {
@@ -126,7 +126,7 @@ func TestStore_WorkflowFollowUp(t *testing.T) {
 	s := mustOpenStoreOpts(t, store.Options{Path: path, Now: clk.Now})
 	admin := mustSetup(t, s)
 	tpl := mustTemplate(t, s, admin, store.EntContacts, "Com va tot, {{contact.first_name}}?")
-	old := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Vell", "email": "vell@example.com"})
+	old := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Vell", "email": "vell@example.com"})
 	clk.Advance(time.Hour)
 	w := mustWorkflow(t, s, admin, &store.Workflow{
 		Name: "Seguiment", Entity: store.EntContacts, Enabled: true,
@@ -134,7 +134,7 @@ func TestStore_WorkflowFollowUp(t *testing.T) {
 		Actions: []store.WorkflowAction{{Type: "send_email", To: "record", TemplateID: store.FlexInt(tpl)}},
 	})
 	clk.Advance(time.Minute)
-	laura := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Laura", "email": "laura@example.com"})
+	laura := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Laura", "email": "laura@example.com"})
 
 	if n := mustRun(t, s, clk.Now().Add(72*time.Hour-time.Second)); n != 0 {
 		t.Fatalf("ran %d before the due time", n)
@@ -184,7 +184,7 @@ func TestStore_WorkflowCatchUp(t *testing.T) {
 		Trigger: store.Trigger{Type: "time_after", Event: "created", Delay: "15m"},
 		Actions: []store.WorkflowAction{{Type: "add_tag", Tag: "seguit"}},
 	})
-	c := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Pau"})
+	c := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Pau"})
 	s.Close()
 	clk.Advance(48 * time.Hour)
 	s2 := mustOpenStoreOpts(t, store.Options{Path: path, Now: clk.Now})
@@ -215,8 +215,8 @@ func TestStore_WorkflowStalled(t *testing.T) {
 		Conditions: []store.Condition{{Field: "stage", Op: "not_in", Value: store.FlexStrings{"won", "lost"}}},
 		Actions:    []store.WorkflowAction{{Type: "create_task", Title: "Revisa {{opportunity.name}}", DueIn: "1d", Assignee: "owner"}},
 	})
-	opp := mustRecord(t, s, sales, store.EntOpportunities, map[string]any{"name": "Web nova", "stage": "qualification"})
-	closed := mustRecord(t, s, sales, store.EntOpportunities, map[string]any{"name": "Tancada", "stage": "qualification"})
+	opp := mustNewRecord(t, s, sales, store.EntOpportunities, map[string]any{"name": "Web nova", "stage": "qualification"})
+	closed := mustNewRecord(t, s, sales, store.EntOpportunities, map[string]any{"name": "Tancada", "stage": "qualification"})
 	clk.Advance(3 * 24 * time.Hour)
 	if _, err := s.UpdateRecord(ctx, sales, store.EntOpportunities, opp.ID, store.Input{Values: map[string]any{"stage": "proposal"}}); err != nil {
 		t.Fatal(err)
@@ -280,9 +280,9 @@ func TestStore_WorkflowActions(t *testing.T) {
 		})
 		var ids []int64
 		for _, n := range []string{"Un", "Dos", "Tres"} {
-			ids = append(ids, mustRecord(t, s, admin, store.EntLeads, map[string]any{"first_name": n, "source": "web_form"}).ID)
+			ids = append(ids, mustNewRecord(t, s, admin, store.EntLeads, map[string]any{"first_name": n, "source": "web_form"}).ID)
 		}
-		other := mustRecord(t, s, admin, store.EntLeads, map[string]any{"first_name": "Fira", "source": "event"})
+		other := mustNewRecord(t, s, admin, store.EntLeads, map[string]any{"first_name": "Fira", "source": "event"})
 		if n := mustRun(t, s, clk.Now()); n != 3 {
 			t.Fatalf("ran %d, want 3", n)
 		}
@@ -303,7 +303,7 @@ func TestStore_WorkflowActions(t *testing.T) {
 			Trigger: store.Trigger{Type: "updated"},
 			Actions: []store.WorkflowAction{{Type: "add_tag", Tag: "tocat"}, {Type: "update_field", Field: "title", Value: "Revisat"}},
 		})
-		c := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Ona"})
+		c := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Ona"})
 		if _, err := s.UpdateRecord(ctx, admin, store.EntContacts, c.ID, store.Input{Values: map[string]any{"last_name": "Vila"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +329,7 @@ func TestStore_WorkflowActions(t *testing.T) {
 				Actions: []store.WorkflowAction{{Type: "update_field", Field: "notes", Value: store.FlexString(v)}},
 			})
 		}
-		acc := mustRecord(t, s, admin, store.EntAccounts, map[string]any{"name": "Bucle SL"})
+		acc := mustNewRecord(t, s, admin, store.EntAccounts, map[string]any{"name": "Bucle SL"})
 		if _, err := s.UpdateRecord(ctx, admin, store.EntAccounts, acc.ID, store.Input{Values: map[string]any{"city": "Vic"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -362,7 +362,7 @@ func TestStore_WorkflowFailure(t *testing.T) {
 	if err := s.DeleteEmailTemplate(ctx, admin, tpl); err != nil {
 		t.Fatal(err)
 	}
-	c := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Pere", "email": "pere@example.com"})
+	c := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Pere", "email": "pere@example.com"})
 	if n := mustRun(t, s, time.Now()); n != 1 {
 		t.Fatalf("ran %d", n)
 	}
@@ -386,7 +386,7 @@ func TestStore_TestWorkflow(t *testing.T) {
 	s := mustOpenStore(t)
 	admin := mustSetup(t, s)
 	tpl := mustTemplate(t, s, admin, store.EntContacts, "Prova")
-	c := mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Mia", "email": "mia@example.com"})
+	c := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Mia", "email": "mia@example.com"})
 	w := &store.Workflow{
 		Name: "Prova", Entity: store.EntContacts,
 		Trigger: store.Trigger{Type: "created"},
@@ -428,9 +428,9 @@ func TestStore_SetWorkflowEnabled(t *testing.T) {
 	s := mustOpenStoreOpts(t, store.Options{Now: clk.Now})
 	admin := mustSetup(t, s)
 	for _, n := range []string{"Un", "Dos", "Tres"} {
-		mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": n, "title": "CEO"})
+		mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": n, "title": "CEO"})
 	}
-	mustRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Quatre", "title": "Tècnic"})
+	mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Quatre", "title": "Tècnic"})
 	clk.Advance(24 * time.Hour)
 	w := mustWorkflow(t, s, admin, &store.Workflow{
 		Name: "Directius", Entity: store.EntContacts,

@@ -80,6 +80,7 @@ var navSections = []navItem{
 	{Section: "leads", Href: "/leads", Label: "entity.leads", Icon: "✦"},
 	{Section: "opportunities", Href: "/opportunities/board", Label: "entity.opportunities", Icon: "◔"},
 	{Section: "activities", Href: "/activities", Label: "entity.activities", Icon: "✎"},
+	{Section: "activities", Href: "/inbox", Label: "inbox.nav", Icon: "✉"},
 	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
 	{Section: "cases", Href: "/cases", Label: "entity.cases", Icon: "⚑"},
 	{Section: "settings", Href: "/settings", Label: "nav.settings", Icon: "⚙"},

@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/tags", s.apiTags).Methods(http.MethodGet)
 	api.HandleFunc("/reports/custom", s.apiReportCustom).Methods(http.MethodGet)
 	api.HandleFunc("/outbox", s.apiOutbox).Methods(http.MethodGet)
+	api.HandleFunc("/inbox", s.apiInbox).Methods(http.MethodGet)
 	api.HandleFunc("/templates", s.apiTemplates).Methods(http.MethodGet)
 	api.HandleFunc("/notifications", s.apiNotifications).Methods(http.MethodGet)
 	api.HandleFunc("/notifications/read", s.apiNotificationsRead).Methods(http.MethodPost)
@@ -161,6 +162,10 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/import/{id:[0-9]+}/errors.csv", imp(s.importFailures)).Methods(http.MethodGet)
 	p.Handle("/import/{id:[0-9]+}/undo", imp(s.importUndo)).Methods(http.MethodPost)
 
+	// E-mail read from the dropbox that matched no record (ui/inbox.go).
+	p.Handle("/inbox", s.authed(s.inbox)).Methods(http.MethodGet)
+	p.Handle("/inbox/{id:[0-9]+}/link", s.authed(s.inboxLink)).Methods(http.MethodPost)
+	p.Handle("/inbox/{id:[0-9]+}/discard", s.authed(s.inboxDiscard)).Methods(http.MethodPost)
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)
 	p.Handle("/tags/{id:[0-9]+}", s.authed(s.tagRename)).Methods(http.MethodPost)
