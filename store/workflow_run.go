@@ -452,7 +452,7 @@ func (s *Store) runAction(ctx context.Context, tx *sql.Tx, st *runState, i int, 
 			return err
 		}
 	default:
-		return &stepError{key: "error.invalid_option"}
+		return &stepError{key: "error.option"}
 	}
 	return nil
 }

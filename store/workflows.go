@@ -254,7 +254,7 @@ func (s *Store) checkWorkflow(ctx context.Context, q querier, w *Workflow) error
 		w.Match = "all"
 	}
 	if w.Match != "all" && w.Match != "any" {
-		fe.add("match", "error.invalid_option")
+		fe.add("match", "error.option")
 	}
 	t := &w.Trigger
 	switch t.Type {
@@ -291,7 +291,7 @@ func (s *Store) checkWorkflow(ctx context.Context, q querier, w *Workflow) error
 					fe.add("trigger.event", "workflows.error.stage_only")
 				}
 			default:
-				fe.add("trigger.event", "error.invalid_option")
+				fe.add("trigger.event", "error.option")
 			}
 			if ok && delay < 0 {
 				fe.add("trigger.delay", "workflows.error.negative_delay")
@@ -316,10 +316,10 @@ func (s *Store) checkWorkflow(ctx context.Context, q querier, w *Workflow) error
 				fe.add("trigger.what", "workflows.error.no_status")
 			}
 		default:
-			fe.add("trigger.what", "error.invalid_option")
+			fe.add("trigger.what", "error.option")
 		}
 	default:
-		fe.add("trigger.type", "error.invalid_option")
+		fe.add("trigger.type", "error.option")
 	}
 	s.checkConditions(d, "conditions", w.Conditions, fe, 0)
 	if len(w.Actions) == 0 {
@@ -384,7 +384,7 @@ func (s *Store) checkConditions(d *EntityDef, path string, cs []Condition, fe fi
 			fe.add(p+".field", "workflows.error.field")
 		}
 		if !slices.Contains(ConditionOps, c.Op) {
-			fe.add(p+".op", "error.invalid_option")
+			fe.add(p+".op", "error.option")
 		}
 		if c.Op != "empty" && c.Op != "not_empty" && len(c.Value) == 0 {
 			fe.add(p+".value", "error.required")
@@ -471,7 +471,7 @@ func (s *Store) checkAction(ctx context.Context, q querier, d *EntityDef, p stri
 				act.ActivityType = "note"
 			}
 			if _, ok := s.Schema().Option("activity_type", act.ActivityType); !ok {
-				fe.add(p+"activity_type", "error.invalid_option")
+				fe.add(p+"activity_type", "error.option")
 			}
 		}
 		return checkAssignee()
@@ -551,7 +551,7 @@ func (s *Store) checkAction(ctx context.Context, q querier, d *EntityDef, p stri
 			}
 		}
 	default:
-		fe.add(p+"type", "error.invalid_option")
+		fe.add(p+"type", "error.option")
 	}
 	return nil
 }

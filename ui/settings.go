@@ -35,6 +35,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	add(store.CapCustomize, "/tags", "tags.title")
 	add(store.CapCustomize, "/settings/templates", "templates.title")
+	add(store.CapAutomation, "/settings/workflows", "workflows.title")
 	add(store.CapImport, "/import", "import.title")
 	add(store.CapSettings, "/settings/export", "export.all")
 	add(store.CapCustomize, "/settings/fields", "settings.fields")
