@@ -22,15 +22,16 @@ func runImport(e *env, args []string) int {
 	match := c.fs.String("match", "email", "field that recognises a duplicate: email, phone, tax_id, or none")
 	dry := c.fs.Bool("dry-run", false, "check every row and report, changing nothing")
 	skipBad := c.fs.Bool("skip-invalid", false, "import the valid rows even when others fail (default: all or nothing)")
+	auto := c.fs.Bool("automation", false, "let the imported records start workflow rules (default: they do not)")
 	monthFirst := c.fs.Bool("month-first", false, "read ambiguous dates like 03/04/2024 as month/day")
 	sheet := c.fs.String("sheet", "", "sheet of a workbook (default: the first)")
 	return c.asUser(args, "as", as, []string{"file"}, func(ctx context.Context, st *store.Store, u *store.User) int {
-		return c.importFile(ctx, st, u, *entity, *file, *onDup, *match, *sheet, *dry, *skipBad, *monthFirst)
+		return c.importFile(ctx, st, u, *entity, *file, *onDup, *match, *sheet, *dry, *skipBad, *auto, *monthFirst)
 	})
 }
 
 // importFile imports one file as a user and prints the report.
-func (c *cliCmd) importFile(ctx context.Context, st *store.Store, u *store.User, entity, file, onDup, match, sheet string, dry, skipBad, monthFirst bool) int {
+func (c *cliCmd) importFile(ctx context.Context, st *store.Store, u *store.User, entity, file, onDup, match, sheet string, dry, skipBad, auto, monthFirst bool) int {
 	e := c.e
 	actor, err := st.ActorFor(ctx, u.ID)
 	if err != nil {
@@ -57,7 +58,7 @@ func (c *cliCmd) importFile(ctx context.Context, st *store.Store, u *store.User,
 		return usageError(c.fs, "unknown --entity %s", entity)
 	}
 	n := importer.Catalog{InEvery: bundle.InEvery, Schema: st.Schema()}
-	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(onDup), DryRun: dry, SkipBad: skipBad, FileName: filepath.Base(file), MaxRows: c.cfg.Import.MaxRows}
+	plan := importer.Plan{Entity: ent, Policy: store.ImportPolicy(onDup), DryRun: dry, SkipBad: skipBad, Automation: auto, FileName: filepath.Base(file), MaxRows: c.cfg.Import.MaxRows}
 	if match != "none" {
 		plan.MatchOn = match
 	}

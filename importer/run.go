@@ -22,7 +22,10 @@ type Plan struct {
 	Order    DateOrder
 	DryRun   bool
 	SkipBad  bool
-	FileName string
+	// Automation lets the imported records start workflow rules (off by
+	// default: a migration must not e-mail every old customer).
+	Automation bool
+	FileName   string
 	// Batch is how many rows go in one transaction (default 2,000).
 	Batch int
 	// MaxRows refuses a file with more data rows (0: no limit); nothing of
@@ -85,7 +88,7 @@ func Run(ctx context.Context, st *store.Store, a *store.Actor, n Namer, src *Sou
 			users[strings.ToLower(u.Email)] = u.ID
 		}
 	}
-	imp, err := st.StartImport(ctx, a, store.ImportSpec{Entity: plan.Entity, FileName: plan.FileName, Policy: plan.Policy, MatchOn: plan.MatchOn,
+	imp, err := st.StartImport(ctx, a, store.ImportSpec{Entity: plan.Entity, FileName: plan.FileName, Policy: plan.Policy, MatchOn: plan.MatchOn, Automation: plan.Automation,
 		Options: map[string]any{"mapping": mapping, "header": src.Header, "dry_run": plan.DryRun, "skip_invalid": plan.SkipBad, "format": src.Format, "encoding": src.Encoding, "delimiter": string(src.Delimiter)}})
 	if err != nil {
 		return nil, err

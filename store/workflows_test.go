@@ -493,3 +493,84 @@ func TestStore_WorkflowImport(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_WorkflowBuiltins runs the ready-made web-lead and stalled
+// opportunity rules end to end: a form submission gets a welcome e-mail
+// and a call task for the next salesperson in turn; a stalled deal gets a
+// task and an in-app notification for its owner.
+func TestStore_WorkflowBuiltins(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock()
+	s := mustOpenStoreOpts(t, store.Options{Now: clk.Now})
+	admin := mustSetup(t, s)
+	team, err := s.SaveTeam(ctx, admin, 0, "Vendes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []*store.Actor
+	for _, e := range []string{"a@example.com", "b@example.com"} {
+		u, err := s.CreateUser(ctx, admin, store.UserInput{Email: e, Name: e, Password: "password-123", RoleKey: "salesperson", TeamID: team.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := s.ActorFor(ctx, u.ID)
+		members = append(members, a)
+	}
+	form, err := s.CreateWebForm(ctx, admin, leadForm(admin.UserID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range store.BuiltinWorkflows {
+		w, err := s.CreateBuiltinWorkflow(ctx, admin, k, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		if w.Enabled {
+			t.Fatalf("%s was created switched on", k)
+		}
+		if _, err := s.SetWorkflowEnabled(ctx, admin, w.ID, true, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.CreateBuiltinWorkflow(ctx, admin, "web_lead", nil)
+	wantCode(t, err, store.CodeConflict)
+
+	for i, email := range []string{"un@example.com", "dos@example.com"} {
+		if _, err := s.SubmitWebForm(ctx, form.Slug, map[string][]string{"first_name": {"Lead"}, "last_name": {itoaT(int64(i))}, "email": {email}}, "192.0.2.1", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, s, clk.Now())
+	if got := outboxTo(t, s, admin); len(got) != 2 {
+		t.Fatalf("welcome e-mails: %v", got)
+	}
+	tasks, _, _ := s.FindRecords(ctx, admin, store.EntTasks, store.Filter{})
+	owners := map[int64]int{}
+	for _, tk := range tasks {
+		owners[tk.OwnerID]++
+	}
+	if len(tasks) != 2 || owners[members[0].UserID] != 1 || owners[members[1].UserID] != 1 {
+		t.Fatalf("call tasks by owner: %v", owners)
+	}
+
+	opp := mustNewRecord(t, s, members[0], store.EntOpportunities, map[string]any{"name": "Reforma", "stage": "proposal"})
+	clk.Advance(15 * 24 * time.Hour)
+	mustRun(t, s, clk.Now())
+	notes, err := s.FindNotifications(ctx, members[0], store.NotificationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range notes {
+		if n.RecordID == opp.ID {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no notification about the stalled deal: %+v", notes)
+	}
+	tasks, _, _ = s.FindRecords(ctx, admin, store.EntTasks, store.Filter{Eq: map[string]string{"opportunity_id": itoaT(opp.ID)}})
+	if len(tasks) != 1 || tasks[0].OwnerID != members[0].UserID {
+		t.Fatalf("stalled tasks: %d", len(tasks))
+	}
+}

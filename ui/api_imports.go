@@ -38,7 +38,7 @@ func importJSON(im *store.Import, p *importer.Progress, running bool) map[string
 
 // apiImportCreate starts an import from a multipart upload: file, entity,
 // and optional mapping (JSON list of target keys, one per column),
-// on_duplicate, match_on, dry_run, skip_invalid. It answers 202 with the
+// on_duplicate, match_on, dry_run, skip_invalid, automation. It answers 202 with the
 // import; GET /api/v1/imports/{id} follows it.
 func (s *Server) apiImportCreate(w http.ResponseWriter, r *http.Request) {
 	a := reqCtxOf(r).actor
@@ -78,7 +78,7 @@ func (s *Server) apiImportCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plan := importer.Plan{Entity: e, Policy: store.ImportPolicy(r.FormValue("on_duplicate")), MatchOn: r.FormValue("match_on"),
-		DryRun: r.FormValue("dry_run") == "true", SkipBad: r.FormValue("skip_invalid") == "true", FileName: sf.name}
+		DryRun: r.FormValue("dry_run") == "true", SkipBad: r.FormValue("skip_invalid") == "true", Automation: r.FormValue("automation") == "true", FileName: sf.name}
 	if _, set := r.MultipartForm.Value["match_on"]; !set {
 		plan.MatchOn = "email"
 		if _, ok := s.st.Schema().Def(e).Field("email"); !ok {

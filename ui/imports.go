@@ -406,7 +406,7 @@ func (s *Server) importStart(w http.ResponseWriter, r *http.Request) {
 		mapping[i] = "custom." + key
 	}
 	plan := importer.Plan{Entity: sf.entity, Mapping: mapping, Policy: store.ImportPolicy(r.PostFormValue("on_duplicate")), MatchOn: r.PostFormValue("match"),
-		DryRun: r.PostFormValue("dry_run") != "", SkipBad: r.PostFormValue("skip_invalid") != "", FileName: sf.name}
+		DryRun: r.PostFormValue("dry_run") != "", SkipBad: r.PostFormValue("skip_invalid") != "", Automation: r.PostFormValue("automation") != "", FileName: sf.name}
 	if r.PostFormValue("month_first") != "" {
 		plan.Order = importer.MonthFirst
 	}
