@@ -15,9 +15,9 @@ import (
 // WorkflowRun is one entry of a rule's run log: when it acted on which
 // record and what each action did.
 type WorkflowRun struct {
-	ID          int64     `json:"id"`
-	WorkflowID  int64     `json:"workflow_id"`
-	RecordID    int64     `json:"record_id"`
+	ID          int64     `json:"id,string"`
+	WorkflowID  int64     `json:"workflow_id,string"`
+	RecordID    int64     `json:"record_id,string"`
 	RecordTitle string    `json:"record_title,omitempty"`
 	At          time.Time `json:"at"`
 	DueAt       time.Time `json:"due_at,omitzero"`

@@ -15,7 +15,7 @@ import (
 // happens and its Conditions hold, its Actions run, once per record and
 // due-time, as the system actor.
 type Workflow struct {
-	ID      int64  `json:"id"`
+	ID      int64  `json:"id,string"`
 	Name    string `json:"name"`
 	Entity  Entity `json:"entity"`
 	Enabled bool   `json:"enabled"`
@@ -160,6 +160,11 @@ func (f *FlexString) UnmarshalJSON(b []byte) error {
 	}
 	*f = FlexString(t)
 	return nil
+}
+
+// MarshalJSON writes the id as a string, as the API writes every id.
+func (f FlexInt) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatInt(int64(f), 10) + `"`), nil
 }
 
 // FlexStrings is a condition's value: one value, or a list for in/not_in.

@@ -142,7 +142,7 @@ func (s *Server) apiWorkflowRuns(w http.ResponseWriter, r *http.Request) {
 // anything ({"record_id":N}) and reports what each action would do.
 func (s *Server) apiWorkflowTest(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		RecordID int64 `json:"record_id"`
+		RecordID store.FlexInt `json:"record_id"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		s.apiError(w, r, err)
@@ -155,7 +155,7 @@ func (s *Server) apiWorkflowTest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.st.TestWorkflow(ctx, a, wf, in.RecordID, s.labeler())
+	run, err := s.st.TestWorkflow(ctx, a, wf, int64(in.RecordID), s.labeler())
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -157,7 +157,7 @@ func TestAPI_Workflows(t *testing.T) {
 	if code != http.StatusCreated || got["enabled"] != true || got["name"] != "Seguiment" {
 		t.Fatalf("create: %d %v", code, got)
 	}
-	id := int64(got["id"].(float64))
+	id := parseID(got["id"].(string))
 	path := "/api/v1/workflows/" + itoa(id)
 	t.Run("list and get", func(t *testing.T) {
 		code, got := e.api("GET", "/api/v1/workflows", tok, nil)
