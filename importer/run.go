@@ -16,12 +16,12 @@ type Plan struct {
 	Entity store.Entity
 	// Mapping gives each column's target key ("" skips the column); nil
 	// maps automatically.
-	Mapping  []string
-	Policy   store.ImportPolicy
-	MatchOn  string
-	Order    DateOrder
-	DryRun   bool
-	SkipBad  bool
+	Mapping []string
+	Policy  store.ImportPolicy
+	MatchOn string
+	Order   DateOrder
+	DryRun  bool
+	SkipBad bool
 	// Automation lets the imported records start workflow rules (off by
 	// default: a migration must not e-mail every old customer).
 	Automation bool

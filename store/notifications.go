@@ -290,7 +290,6 @@ func (s *Store) notifyUsers(ctx context.Context, tx *sql.Tx, kind string, userID
 	return nil
 }
 
-
 func truncateRunes(v string, n int) string {
 	if utf8.RuneCountInString(v) <= n {
 		return v

@@ -29,7 +29,7 @@ func (s *Store) CreateBuiltinWorkflow(ctx context.Context, a *Actor, key string,
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		template := func(e Entity, name string) (FlexInt, error) {
 			t := &EmailTemplate{
-				Name: w.T("workflows.builtin."+name+".template"), Language: w.Lang(), Entity: e,
+				Name: w.T("workflows.builtin." + name + ".template"), Language: w.Lang(), Entity: e,
 				Subject: w.T("workflows.builtin." + name + ".subject"), BodyText: w.T("workflows.builtin." + name + ".body"),
 			}
 			var id int64

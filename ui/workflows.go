@@ -29,8 +29,8 @@ type actRow struct {
 	// DueN and DueUnits split a task's due_in ("2d") for the inputs.
 	DueN     string
 	DueUnits []option
-	A     store.WorkflowAction
-	Types []option
+	A        store.WorkflowAction
+	Types    []option
 	// Choices for the row's selects, with the row's value selected.
 	To, Templates, Assignees, Users, Teams, Fields, ActivityTypes []option
 	ToAddress                                                     string
