@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cartera/store"
 )
 
 // searchPrefixes is what a person types, one key at a time.
@@ -167,6 +169,24 @@ func (w *worker) search(label string) {
 	w.request(label+" q="+q, w.sale, http.MethodGet, "/search?q="+url.QueryEscape(q), nil, map[string]string{"HX-Request": "true"}, 0)
 }
 
+// reportKeys are the standard reports the reports workload cycles through.
+var reportKeys = func() []string {
+	var out []string
+	for _, r := range store.StandardReports() {
+		if r.Available {
+			out = append(out, r.Key)
+		}
+	}
+	return out
+}()
+
+// report requests the next standard report, timed under its own label.
+func (w *worker) report(label string) {
+	k := reportKeys[w.n%len(reportKeys)]
+	w.n++
+	w.getAPI(label+k, "/api/v1/reports/"+k)
+}
+
 func (w *worker) searchAPI(label string) {
 	q := searchPrefixes[w.n%len(searchPrefixes)]
 	w.n++
@@ -293,6 +313,8 @@ func workloads(c *config, t *target) []*workload {
 			op: func(w *worker) { w.get("GET /opportunities/board", w.sale, "/opportunities/board") }},
 		{name: "board_admin", desc: "GET /opportunities/board (admin: all)", clients: n, dur: d, raw: "board",
 			op: func(w *worker) { w.get("GET /opportunities/board", w.adm, "/opportunities/board") }},
+		{name: "reports", desc: "GET /api/v1/reports/{key}, each standard report in turn with its default period (token: admin; 1 client, so the figures are each report's own latency)", clients: 1, dur: d,
+			op: func(w *worker) { w.report("GET /api/v1/reports/") }},
 		{name: "create", desc: "POST /contacts form → 303 (then GET the record, not timed here)", clients: n, dur: d, raw: "create",
 			op: func(w *worker) { w.create("POST /contacts", "+follow GET /contacts/{id}") }},
 		{name: "update", desc: "POST /contacts/{own id} form → 303 (then GET, not timed here)", clients: n, dur: d, raw: "update",

@@ -51,6 +51,20 @@ type ReportSpec struct {
 type ReportResult struct {
 	Columns []string
 	Rows    [][]any
+	// The fields below are set by standard reports (standard_reports.go).
+	// Kinds says how to show each column: text, id, user, option:LIST,
+	// int, money, percent, number, date, bool or period.
+	Kinds []string
+	// Totals is a row of totals under the rows, or nil.
+	Totals []any
+	// Chart suggests how to draw the rows; nil means a table only.
+	Chart *ChartHint
+	// Key is the standard report's key; From and To the period it covered
+	// ([From, To), zero for a snapshot of now).
+	Key      string
+	From, To time.Time
+	// Truncated says the rows stop at the report's row limit.
+	Truncated bool
 }
 
 // maxReportGroups bounds a report's rows.

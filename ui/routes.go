@@ -37,6 +37,12 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/search", s.apiSearch).Methods(http.MethodGet)
 	api.HandleFunc("/tags", s.apiTags).Methods(http.MethodGet)
 	api.HandleFunc("/reports/custom", s.apiReportCustom).Methods(http.MethodGet)
+	// Standard reports and goals (ui/reports.go, ui/goals.go); /reports/custom
+	// above is registered first so it never reads as a report key.
+	api.HandleFunc("/reports", s.apiReports).Methods(http.MethodGet)
+	api.HandleFunc("/reports/{key:[a-z_]+}", s.apiReportStandard).Methods(http.MethodGet)
+	api.HandleFunc("/goals", s.apiGoals).Methods(http.MethodGet)
+	api.HandleFunc("/goals", s.apiGoalCreate).Methods(http.MethodPost)
 	api.HandleFunc("/outbox", s.apiOutbox).Methods(http.MethodGet)
 	api.HandleFunc("/inbox", s.apiInbox).Methods(http.MethodGet)
 	api.HandleFunc("/templates", s.apiTemplates).Methods(http.MethodGet)
@@ -184,6 +190,13 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/inbox", s.authed(s.inbox)).Methods(http.MethodGet)
 	p.Handle("/inbox/{id:[0-9]+}/link", s.authed(s.inboxLink)).Methods(http.MethodPost)
 	p.Handle("/inbox/{id:[0-9]+}/discard", s.authed(s.inboxDiscard)).Methods(http.MethodPost)
+	// Standard reports and goals (ui/reports.go, ui/goals.go).
+	p.Handle("/reports", s.authed(s.reportsIndex)).Methods(http.MethodGet)
+	p.Handle("/reports/{key:[a-z_]+}", s.authed(s.reportShow)).Methods(http.MethodGet)
+	p.Handle("/goals", s.authed(s.goalsPage)).Methods(http.MethodGet)
+	p.Handle("/goals", s.authed(s.goalSave)).Methods(http.MethodPost)
+	p.Handle("/goals/{id:[0-9]+}", s.authed(s.goalSave)).Methods(http.MethodPost)
+	p.Handle("/goals/{id:[0-9]+}/delete", s.authed(s.goalDelete)).Methods(http.MethodPost)
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)
 	p.Handle("/tags/{id:[0-9]+}", s.authed(s.tagRename)).Methods(http.MethodPost)
