@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -61,6 +62,9 @@ type MailConfig struct {
 	// Dropbox is the IMAP mailbox people BCC or forward e-mail to, as
 	// imaps://USER:PASSWORD@HOST/INBOX; empty turns the poller off.
 	Dropbox string `toml:"dropbox"`
+	// CAFile is a PEM file of the authorities trusted for the SMTP
+	// server's certificate, for an office server with its own CA.
+	CAFile string `toml:"ca_file"`
 	// DrainInterval is how often the outbox is checked for e-mail to send.
 	DrainInterval string `toml:"drain_interval"`
 	// DropboxInterval is how often the dropbox is read.
@@ -111,6 +115,20 @@ func defaultConfig() *Config {
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
 	}
+}
+
+// loadCAFile reads PEM certificates into a pool; a file with none is an
+// error, so a wrong path or format is caught at start.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // envPrefix starts every environment variable Cartera reads.
@@ -295,6 +313,11 @@ func (cfg *Config) validate() error {
 		}
 	}
 	duration("mail.dropbox_interval", cfg.Mail.DropboxInterval, time.Second)
+	if f := cfg.Mail.CAFile; f != "" {
+		if _, err := loadCAFile(f); err != nil {
+			bad("mail.ca_file", "%v", err)
+		}
+	}
 	duration("automation.tick", cfg.Automation.Tick, time.Second)
 	if v := cfg.Backup.Schedule; v != "" {
 		if _, err := cron.ParseStandard(v); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -244,9 +245,16 @@ func newDrainer(cfg *Config, st *store.Store, log *slog.Logger) (*mail.Drainer, 
 	if cfg.Mail.Host == "" {
 		return nil, nil
 	}
+	var roots *x509.CertPool
+	if cfg.Mail.CAFile != "" {
+		var err error
+		if roots, err = loadCAFile(cfg.Mail.CAFile); err != nil {
+			return nil, err
+		}
+	}
 	snd, err := mail.NewSender(mail.Config{
 		Host: cfg.Mail.Host, Port: cfg.Mail.Port, Username: cfg.Mail.Username, Password: cfg.Mail.Password,
-		From: cfg.Mail.From, TLS: cfg.Mail.TLS, Timeout: mustDuration(cfg.Mail.Timeout),
+		From: cfg.Mail.From, TLS: cfg.Mail.TLS, Timeout: mustDuration(cfg.Mail.Timeout), RootCAs: roots,
 	})
 	if err != nil {
 		return nil, err

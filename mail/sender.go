@@ -4,6 +4,8 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +31,10 @@ type Config struct {
 	// TLS is "none", "starttls" (required) or "tls" (implicit TLS).
 	TLS     string
 	Timeout time.Duration
+	// RootCAs, when set, are the certificate authorities trusted for the
+	// server's certificate instead of the system's (an office mail server
+	// with its own CA, `[mail] ca_file`).
+	RootCAs *x509.CertPool
 }
 
 // Sender delivers one message at a time to the configured SMTP server.
@@ -113,6 +119,11 @@ func (s *Sender) client() (*gomail.Client, error) {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case "tls":
 		opts = append(opts, gomail.WithSSL())
+	}
+	if s.cfg.TLS != "none" {
+		// Certificates are always verified against the host name; only the
+		// trusted authorities may change.
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: s.cfg.Host, RootCAs: s.cfg.RootCAs, MinVersion: tls.VersionTLS12}))
 	}
 	if s.cfg.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
