@@ -19,7 +19,7 @@ func runImport(e *env, args []string) int {
 	file := c.fs.String("file", "", "CSV or .xlsx file to import")
 	as := c.fs.String("as", "", "e-mail of the user the import acts as (their permissions apply; they own the records unless a column says otherwise)")
 	onDup := c.fs.String("on-duplicate", "skip", "what to do with a row matching an existing record: skip, update (fill empty fields), overwrite or create")
-	match := c.fs.String("match", "email", "field that recognises a duplicate: email, phone, tax_id, or none")
+	match := c.fs.String("match", "email", "field that recognises a duplicate: email, phone, tax_id, another field key, custom.KEY, or none")
 	dry := c.fs.Bool("dry-run", false, "check every row and report, changing nothing")
 	skipBad := c.fs.Bool("skip-invalid", false, "import the valid rows even when others fail (default: all or nothing)")
 	auto := c.fs.Bool("automation", false, "let the imported records start workflow rules (default: they do not)")

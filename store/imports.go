@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,14 +130,8 @@ func (s *Store) StartImport(ctx context.Context, a *Actor, spec ImportSpec) (*Im
 	if !slices.Contains([]ImportPolicy{PolicySkip, PolicyFill, PolicyOverwrite, PolicyCreate}, spec.Policy) {
 		fe.add("on_duplicate", "error.option")
 	}
-	if ck, ok := strings.CutPrefix(spec.MatchOn, "custom."); ok {
-		// A custom field the firm marked unique or filterable has an
-		// index, so it can recognise duplicates too (a member number).
-		if c, ok := d.CustomField(ck); !ok || !c.Unique && !c.Filterable || c.Kind == KMulti {
-			fe.add("match_on", "error.option")
-		}
-	} else if spec.MatchOn != "" {
-		if _, ok := d.Field(spec.MatchOn); !ok || !slices.Contains(MatchFields, spec.MatchOn) {
+	if spec.MatchOn != "" {
+		if _, _, ok := importMatchExpr(d, spec.MatchOn); !ok {
 			fe.add("match_on", "error.option")
 		}
 	}
@@ -159,12 +154,73 @@ func (s *Store) StartImport(ctx context.Context, a *Actor, spec ImportSpec) (*Im
 			return err
 		}
 		id, _ = res.LastInsertId()
+		if expr, indexed, _ := importMatchExpr(d, spec.MatchOn); spec.MatchOn != "" && !indexed && spec.Policy != PolicyCreate {
+			// A column with no index of its own gets one for the import's
+			// duration, so each row's lookup stays a seek, not a scan.
+			if _, err := tx.ExecContext(ctx, `CREATE INDEX `+importMatchIndex(id)+` ON `+d.Table+`(`+strings.ReplaceAll(expr, "t.", "")+`) WHERE deleted_at = 0`); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.FindImport(ctx, a, id)
+}
+
+// importMatchExpr is the SQL expression (over alias t) an import compares
+// a row's match value with, and whether an index already covers it: the
+// keyed e-mail, phone and tax id; any custom field but a multi-select;
+// any other text, e-mail, phone or web address field, ignoring case.
+func importMatchExpr(d *EntityDef, key string) (expr string, indexed, ok bool) {
+	if ck, isCustom := strings.CutPrefix(key, "custom."); isCustom {
+		c, found := d.CustomField(ck)
+		if !found || c.Kind == KMulti {
+			return "", false, false
+		}
+		return customExpr(ck), c.indexed(), true
+	}
+	f, found := d.Field(key)
+	if !found {
+		return "", false, false
+	}
+	if col, _ := matchColumn(key, ""); col != "" {
+		return "t." + col, true, true
+	}
+	switch f.Kind {
+	case KText, KEmail, KPhone, KURL:
+		return "lower(t." + f.column() + ")", false, true
+	}
+	return "", false, false
+}
+
+// ImportMatchKeys lists the columns an import of a record type can
+// recognise duplicates by, for the wizard's choice.
+func ImportMatchKeys(d *EntityDef) []string {
+	var out []string
+	for _, f := range d.Fields {
+		if _, _, ok := importMatchExpr(d, f.Key); ok {
+			out = append(out, f.Key)
+		}
+	}
+	for _, c := range d.Custom {
+		if _, _, ok := importMatchExpr(d, "custom."+c.Key); ok {
+			out = append(out, "custom."+c.Key)
+		}
+	}
+	return out
+}
+
+// importMatchIndex names the index an import made for its match column.
+func importMatchIndex(importID int64) string {
+	return "import_match_" + strconv.FormatInt(importID, 10)
+}
+
+// dropImportMatchIndex removes an import's match index, if it made one.
+func dropImportMatchIndex(ctx context.Context, tx *sql.Tx, importID int64) error {
+	_, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+importMatchIndex(importID))
+	return err
 }
 
 // matchColumn is the stored key a match field is compared on, and how a
@@ -351,6 +407,14 @@ func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDe
 				}
 			}
 		}
+	} else if expr, _, ok := importMatchExpr(d, imp.MatchOn); ok && imp.Policy != PolicyCreate && !slices.Contains(MatchFields, imp.MatchOn) {
+		if v := strings.ToLower(strings.TrimSpace(row.Match)); v != "" {
+			cond, args := a.scopeSQL(d.Entity, ActView, "t.owner_id")
+			err := queryRowTx(ctx, tx, "SELECT t.id FROM "+d.Table+" t WHERE "+expr+" = ? AND t.deleted_at = 0 AND "+cond+" ORDER BY t.id LIMIT 1", append([]any{v}, args...)...).Scan(&existing)
+			if err != nil && !isNoRows(err) {
+				return out, err
+			}
+		}
 	} else if imp.MatchOn != "" && imp.Policy != PolicyCreate {
 		col, v := matchColumn(imp.MatchOn, row.Match)
 		// "<> ''" lets SQLite use the partial index on the key.
@@ -480,6 +544,9 @@ func (s *Store) FinishImport(ctx context.Context, a *Actor, importID int64, fail
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = ?, error_key = ?, finished_at = ? WHERE id = ?`, status, failKey, s.nowMS(), importID); err != nil {
+			return err
+		}
+		if err := dropImportMatchIndex(ctx, tx, importID); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "import", string(imp.Entity), importID, map[string]any{"status": status, "file": imp.FileName})
@@ -629,6 +696,9 @@ func (s *Store) recoverImports(ctx context.Context) error {
 	for _, id := range ids {
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			if _, err := s.undoChanges(ctx, tx, SystemActor(), id); err != nil {
+				return err
+			}
+			if err := dropImportMatchIndex(ctx, tx, id); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'failed', error_key = 'import.error.interrupted', finished_at = ? WHERE id = ?`, s.nowMS(), id)

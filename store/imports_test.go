@@ -217,3 +217,57 @@ func TestStore_ImportInterrupted(t *testing.T) {
 		t.Errorf("import after restart: %+v", got)
 	}
 }
+
+// TestStore_ImportMatchAnyColumn recognises duplicates by a column with no
+// index of its own (a mobile number, an unindexed custom field): the import
+// indexes it while it runs and drops the index when it ends.
+func TestStore_ImportMatchAnyColumn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cartera.db")
+	s := mustOpenStoreOpts(t, store.Options{Path: path})
+	admin := mustSetup(t, s)
+	if _, err := s.CreateCustomField(ctx, admin, store.EntContacts, store.CustomFieldInput{Key: "client_code", Kind: store.KText, Labels: store.Labels{"en": "Client code"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := store.Input{Values: map[string]any{"first_name": "Roser", "mobile": "600111222"}}
+	in.SetCustom("client_code", "C-7")
+	existing, err := s.CreateRecord(ctx, admin, store.EntContacts, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openRawDB(t, path)
+	indexes := func() int64 {
+		return queryInt(t, db, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'import_match_%'`)
+	}
+	for _, c := range []struct{ key, match string }{{"mobile", "600111222"}, {"custom.client_code", "C-7"}} {
+		t.Run(c.key, func(t *testing.T) {
+			imp, err := s.StartImport(ctx, admin, store.ImportSpec{Entity: store.EntContacts, FileName: "c.csv", Policy: store.PolicyFill, MatchOn: c.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := indexes(); n != 1 {
+				t.Fatalf("%d match indexes during the import", n)
+			}
+			res, err := s.ImportBatch(ctx, admin, imp.ID, []store.ImportRow{
+				{Line: 2, Match: c.match, Input: store.Input{Values: map[string]any{"first_name": "Roser", "last_name": "Puig"}}},
+				{Line: 3, Match: "other", Input: store.Input{Values: map[string]any{"first_name": "Nil"}}},
+			}, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rows[0].Action != "updated" || res.Rows[0].RecordID != existing.ID || res.Rows[1].Action != "created" {
+				t.Fatalf("rows = %+v", res.Rows)
+			}
+			if _, err := s.FinishImport(ctx, admin, imp.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			if n := indexes(); n != 0 {
+				t.Fatalf("%d match indexes after the import", n)
+			}
+		})
+	}
+	t.Run("a link cannot match", func(t *testing.T) {
+		_, err := s.StartImport(ctx, admin, store.ImportSpec{Entity: store.EntContacts, Policy: store.PolicySkip, MatchOn: "account_id"})
+		wantCode(t, err, store.CodeInvalid)
+	})
+}

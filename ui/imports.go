@@ -354,10 +354,13 @@ func (s *Server) renderImportMap(w http.ResponseWriter, r *http.Request, status 
 			d.Matches = append(d.Matches, option{Value: f, Label: p.FieldName(sf.entity, f), Selected: f == match})
 		}
 	}
-	for _, c := range def.Custom {
-		if (c.Unique || c.Filterable) && c.Kind != store.KMulti {
-			d.Matches = append(d.Matches, option{Value: "custom." + c.Key, Label: p.CustomName(c), Selected: "custom."+c.Key == match})
+	// Any other column can recognise duplicates too (a member number, a
+	// mobile); the import indexes it for its duration when it has no index.
+	for _, key := range store.ImportMatchKeys(def) {
+		if slices.Contains(store.MatchFields, key) {
+			continue
 		}
+		d.Matches = append(d.Matches, option{Value: key, Label: p.FieldName(sf.entity, key), Selected: key == match})
 	}
 	p.Data = d
 	s.render(w, r, status, "import_map", p)
