@@ -47,6 +47,7 @@ type testEnv struct {
 	st    *store.Store
 	srv   *httptest.Server
 	clock *testClock
+	ui    *ui.Server
 }
 
 // mustServer starts the UI on an httptest server over a fresh database.
@@ -75,7 +76,7 @@ func mustServer(t *testing.T, mutate ...func(*ui.Options)) *testEnv {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, st: st, srv: srv, clock: clock}
+	return &testEnv{t: t, st: st, srv: srv, clock: clock, ui: s}
 }
 
 // mustSetupAdmin completes setup through the store and returns the admin.

@@ -30,6 +30,8 @@ func (s *Server) routes() http.Handler {
 		http.Redirect(w, r, s.static.url("favicon.svg"), http.StatusMovedPermanently)
 	}).Methods(http.MethodGet, http.MethodHead)
 
+	// The API reference is public, so tools and people can read it first.
+	r.HandleFunc("/api/v1/openapi.json", s.apiOpenAPI).Methods(http.MethodGet)
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(s.apiAuth)
 	api.HandleFunc("/me", s.apiMe).Methods(http.MethodGet)
@@ -77,6 +79,7 @@ func (s *Server) routes() http.Handler {
 	p.Use(s.pageContext)
 	p.HandleFunc("/setup", s.setupForm).Methods(http.MethodGet)
 	p.HandleFunc("/setup", s.setupSubmit).Methods(http.MethodPost)
+	p.HandleFunc("/api/docs", s.apiDocs).Methods(http.MethodGet)
 	p.HandleFunc("/login", s.loginForm).Methods(http.MethodGet)
 	p.HandleFunc("/login", s.loginSubmit).Methods(http.MethodPost)
 	p.HandleFunc("/logout", s.logout).Methods(http.MethodPost)

@@ -1,0 +1,302 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"cartera/store"
+)
+
+// This file is the API reference: one table of operations, from which the
+// OpenAPI 3.1 document (/api/v1/openapi.json) and the readable page
+// (/api/docs) are made. A test compares the table with the router and runs
+// every example request against a real server, so the reference cannot
+// drift from the API.
+
+// apiParam is a query parameter of an operation.
+type apiParam struct {
+	Name, Description string
+}
+
+// apiExample is one example request of an operation; the test runs it.
+// "{name}" in Path and Body is replaced by an id an earlier example saved.
+type apiExample struct {
+	Path   string // with query string, relative to /api/v1
+	Body   string // JSON; empty for none
+	Form   map[string]string
+	File   string // multipart "file" content (CSV)
+	Status int
+	// Save keeps the response's "id" under this name for later examples.
+	Save string
+}
+
+// apiOp documents one operation.
+type apiOp struct {
+	Method, Path string // Path as OpenAPI writes it, relative to /api/v1
+	Tag          string
+	Summary      string
+	Params       []apiParam
+	Examples     []apiExample
+}
+
+var entityList = strings.Join(func() []string {
+	var out []string
+	for _, e := range store.RecordEntities {
+		out = append(out, string(e))
+	}
+	return out
+}(), ", ")
+
+// apiOps is the API, in the order the reference shows it and the examples
+// run.
+var apiOps = []apiOp{
+	{Method: "GET", Path: "/openapi.json", Tag: "Session", Summary: "This reference as an OpenAPI 3.1 document (no token needed).",
+		Examples: []apiExample{{Path: "/openapi.json", Status: 200}}},
+	{Method: "GET", Path: "/me", Tag: "Session", Summary: "The token's user, role, permissions and sections.",
+		Examples: []apiExample{{Path: "/me", Status: 200}}},
+	{Method: "POST", Path: "/{entity}", Tag: "Records", Summary: "Create a record of a type (" + entityList + "); fields by key, custom fields in \"custom\", tags as a list. 201 with the record.",
+		Examples: []apiExample{
+			{Path: "/accounts", Body: `{"name":"Empresa ABC","sector":"retail","city":"Vic"}`, Status: 201, Save: "account"},
+			{Path: "/contacts", Body: `{"first_name":"Laura","last_name":"García","email":"laura@empresaabc.com","account_id":"{account}","tags":["Compres"]}`, Status: 201, Save: "contact"},
+			{Path: "/leads", Body: `{"first_name":"Pau","last_name":"Serra","company":"Fusteria Serra","email":"pau@fusteriaserra.cat","source":"web_form"}`, Status: 201, Save: "lead"},
+			{Path: "/tasks", Body: `{"title":"Trucar a la Laura","due_at":"2030-01-15T10:00:00Z","contact_id":"{contact}"}`, Status: 201, Save: "task"},
+		}},
+	{Method: "GET", Path: "/{entity}", Tag: "Records", Summary: "List records, a page at a time; answers {\"data\":[…],\"next_cursor\":\"…\"}.",
+		Params: []apiParam{{"q", "full-text search"}, {"tag", "records with this tag"}, {"owner_id", "owner (assignee for tasks and cases)"}, {"FIELD", "any filterable field, custom.KEY for filterable custom fields"}, {"updated_since", "RFC 3339: records changed since"}, {"sort", "a field, - for descending"}, {"limit", "1–200"}, {"cursor", "next_cursor of the previous page"}},
+		Examples: []apiExample{{Path: "/contacts?q=garcia&limit=10", Status: 200}, {Path: "/contacts?account_id={account}", Status: 200}}},
+	{Method: "GET", Path: "/{entity}/{id}", Tag: "Records", Summary: "One record.",
+		Examples: []apiExample{{Path: "/contacts/{contact}", Status: 200}}},
+	{Method: "PATCH", Path: "/{entity}/{id}", Tag: "Records", Summary: "Change the fields sent; \"version\" refuses the change (409) if the record changed since it was read.",
+		Examples: []apiExample{{Path: "/contacts/{contact}", Body: `{"title":"Gerent","custom":{}}`, Status: 200}}},
+	{Method: "GET", Path: "/{entity}/{id}/timeline", Tag: "Records", Summary: "The record's history, newest first.",
+		Examples: []apiExample{{Path: "/contacts/{contact}/timeline", Status: 200}}},
+	{Method: "DELETE", Path: "/{entity}/{id}", Tag: "Records", Summary: "Move a record to the trash. 204.",
+		Examples: []apiExample{{Path: "/tasks/{task}", Status: 204}}},
+	{Method: "POST", Path: "/leads/{id}/convert", Tag: "Records", Summary: "Convert a lead into a client, a contact and optionally an opportunity.",
+		Examples: []apiExample{{Path: "/leads/{lead}/convert", Body: `{"create_opportunity":{"name":"Mobles d'oficina","amount":4500}}`, Status: 200}}},
+	{Method: "GET", Path: "/search", Tag: "Records", Summary: "Full-text search over every searchable record type, grouped by type.",
+		Params:   []apiParam{{"q", "words to find"}, {"limit", "results per type"}},
+		Examples: []apiExample{{Path: "/search?q=laura", Status: 200}}},
+	{Method: "GET", Path: "/tags", Tag: "Records", Summary: "Tags with their use counts.",
+		Examples: []apiExample{{Path: "/tags", Status: 200}}},
+
+	{Method: "GET", Path: "/fields/{entity}", Tag: "Customization", Summary: "Every standard and custom field of a record type, with labels per language, options and flags.",
+		Examples: []apiExample{{Path: "/fields/contacts", Status: 200}}},
+	{Method: "POST", Path: "/fields/{entity}", Tag: "Customization", Summary: "Add a custom field. 201.",
+		Examples: []apiExample{{Path: "/fields/contacts", Body: `{"key":"member_no","type":"text","label":{"ca":"Número de soci","en":"Member number"},"unique":true}`, Status: 201}}},
+	{Method: "PATCH", Path: "/fields/{entity}/{key}", Tag: "Customization", Summary: "Change a field's labels, flags, section, position or options.",
+		Examples: []apiExample{{Path: "/fields/contacts/member_no", Body: `{"label":{"es":"Número de socio"},"list":true}`, Status: 200}}},
+	{Method: "DELETE", Path: "/fields/{entity}/{key}", Tag: "Customization", Summary: "Remove a custom field, keeping its values. 204.",
+		Examples: []apiExample{{Path: "/fields/contacts/member_no", Status: 204}}},
+
+	{Method: "GET", Path: "/templates", Tag: "E-mail", Summary: "E-mail templates.",
+		Params:   []apiParam{{"entity", "templates for this record type"}},
+		Examples: []apiExample{{Path: "/templates", Status: 200}}},
+	{Method: "POST", Path: "/templates", Tag: "E-mail", Summary: "Create an e-mail template with merge fields such as {{contact.first_name}}. 201.",
+		Examples: []apiExample{{Path: "/templates", Body: `{"name":"Seguiment","language":"ca","entity":"contacts","subject":"Com va, {{contact.first_name}}?","body":"Hola {{contact.first_name}},\n\n{{owner.name}}"}`, Status: 201, Save: "template"}}},
+	{Method: "GET", Path: "/outbox", Tag: "E-mail", Summary: "Outgoing e-mail with its state (administrators).",
+		Examples: []apiExample{{Path: "/outbox", Status: 200}}},
+	{Method: "GET", Path: "/inbox", Tag: "E-mail", Summary: "Messages from the e-mail dropbox; by default those waiting to be linked.",
+		Params:   []apiParam{{"status", "unmatched, logged or discarded"}},
+		Examples: []apiExample{{Path: "/inbox", Status: 200}}},
+	{Method: "GET", Path: "/notifications", Tag: "E-mail", Summary: "The token user's notifications, newest first.",
+		Params:   []apiParam{{"unread", "1: only unread"}, {"before", "older than this id"}, {"limit", "how many"}},
+		Examples: []apiExample{{Path: "/notifications?unread=1", Status: 200}}},
+	{Method: "POST", Path: "/notifications/read", Tag: "E-mail", Summary: "Mark notifications read: {\"ids\":[…]} or all.",
+		Examples: []apiExample{{Path: "/notifications/read", Body: `{"all":true}`, Status: 200}}},
+
+	{Method: "POST", Path: "/workflows", Tag: "Automation", Summary: "Create a workflow rule: trigger, conditions, actions (see README, Workflow rules). 201.",
+		Examples: []apiExample{{Path: "/workflows", Body: `{"name":"Seguiment","entity":"contacts","enabled":true,"trigger":{"type":"time_after","event":"created","delay":"3d"},"conditions":[{"field":"email","op":"not_empty"}],"actions":[{"type":"send_email","to":"record","template_id":"{template}"}]}`, Status: 201, Save: "workflow"}}},
+	{Method: "GET", Path: "/workflows", Tag: "Automation", Summary: "Every workflow rule.",
+		Examples: []apiExample{{Path: "/workflows", Status: 200}}},
+	{Method: "GET", Path: "/workflows/{id}", Tag: "Automation", Summary: "One rule.",
+		Examples: []apiExample{{Path: "/workflows/{workflow}", Status: 200}}},
+	{Method: "PATCH", Path: "/workflows/{id}", Tag: "Automation", Summary: "Change a rule; \"enabled\" switches it (with \"include_existing\").",
+		Examples: []apiExample{{Path: "/workflows/{workflow}", Body: `{"name":"Seguiment a 3 dies","enabled":false}`, Status: 200}}},
+	{Method: "POST", Path: "/workflows/{id}/test", Tag: "Automation", Summary: "Dry run of a rule against a record: what each action would do; nothing changes.",
+		Examples: []apiExample{{Path: "/workflows/{workflow}/test", Body: `{"record_id":"{contact}"}`, Status: 200}}},
+	{Method: "GET", Path: "/workflows/{id}/runs", Tag: "Automation", Summary: "A rule's run log, newest first.",
+		Params:   []apiParam{{"limit", "how many"}},
+		Examples: []apiExample{{Path: "/workflows/{workflow}/runs", Status: 200}}},
+	{Method: "DELETE", Path: "/workflows/{id}", Tag: "Automation", Summary: "Remove a rule. 204.",
+		Examples: []apiExample{{Path: "/workflows/{workflow}", Status: 204}}},
+
+	{Method: "POST", Path: "/imports", Tag: "Imports", Summary: "Import a CSV, .xlsx or .vcf file (multipart: file, entity, mapping, on_duplicate, match_on, dry_run, skip_invalid, automation). 202; the import runs in the background.",
+		Examples: []apiExample{{Path: "/imports", Form: map[string]string{"entity": "contacts", "on_duplicate": "skip"}, File: "Nom,Cognoms,Correu electrònic\nMarta,Puig,marta@example.com\n", Status: 202, Save: "import"}}},
+	{Method: "GET", Path: "/imports/{id}", Tag: "Imports", Summary: "An import's status, progress, counts and row errors.",
+		Examples: []apiExample{{Path: "/imports/{import}", Status: 200}}},
+	{Method: "POST", Path: "/imports/{id}/undo", Tag: "Imports", Summary: "Undo a finished import.",
+		Examples: []apiExample{{Path: "/imports/{import}/undo", Status: 200}}},
+
+	{Method: "GET", Path: "/reports", Tag: "Reports", Summary: "The standard reports and the custom report endpoint.",
+		Examples: []apiExample{{Path: "/reports", Status: 200}}},
+	{Method: "GET", Path: "/reports/{key}", Tag: "Reports", Summary: "A standard report as {\"columns\",\"rows\",…}; format=csv or xlsx for a file.",
+		Params:   []apiParam{{"from", "first day (YYYY-MM-DD)"}, {"to", "last day"}, {"owner_id", "one owner"}, {"team_id", "one team"}, {"format", "csv or xlsx"}},
+		Examples: []apiExample{{Path: "/reports/pipeline", Status: 200}}},
+	{Method: "GET", Path: "/reports/custom", Tag: "Reports", Summary: "A custom report: group by up to two fields, with a measure.",
+		Params:   []apiParam{{"entity", "record type"}, {"group", "up to two fields, comma-separated"}, {"measure", "count, sum:FIELD, avg:FIELD, min:FIELD, max:FIELD"}, {"bucket", "day, week, month, quarter or year for date groups"}},
+		Examples: []apiExample{{Path: "/reports/custom?entity=contacts&group=owner&measure=count", Status: 200}}},
+	{Method: "GET", Path: "/goals", Tag: "Reports", Summary: "The goals the token user may see.",
+		Examples: []apiExample{{Path: "/goals", Status: 200}}},
+	{Method: "POST", Path: "/goals", Tag: "Reports", Summary: "Set a goal for a user or a team. 201.",
+		Examples: []apiExample{{Path: "/goals", Body: `{"user_id":"1","metric":"won_amount","period":"quarter","start":"2030-Q1","target":50000}`, Status: 201}}},
+}
+
+// routeVar matches a mux path variable with its pattern.
+var routeVar = regexp.MustCompile(`\{([a-z_]+)(:[^}]*)?\}`)
+
+// openAPIPath writes a mux route template the way the document does.
+func openAPIPath(tpl string) string { return routeVar.ReplaceAllString(tpl, "{$1}") }
+
+// openAPIDoc builds the OpenAPI 3.1 document from apiOps.
+func openAPIDoc() map[string]any {
+	paths := map[string]map[string]any{}
+	for _, op := range apiOps {
+		item := paths[op.Path]
+		if item == nil {
+			item = map[string]any{}
+			paths[op.Path] = item
+		}
+		o := map[string]any{"summary": op.Summary, "tags": []string{op.Tag}, "operationId": strings.ToLower(op.Method) + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(op.Path)}
+		var params []map[string]any
+		for _, m := range routeVar.FindAllStringSubmatch(op.Path, -1) {
+			p := map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}}
+			if m[1] == "entity" {
+				var enum []string
+				for _, e := range store.RecordEntities {
+					enum = append(enum, string(e))
+				}
+				p["schema"] = map[string]any{"type": "string", "enum": enum}
+			}
+			params = append(params, p)
+		}
+		for _, q := range op.Params {
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": false, "description": q.Description, "schema": map[string]any{"type": "string"}})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		responses := map[string]any{}
+		for i, ex := range op.Examples {
+			if ex.Body != "" {
+				var body any
+				if json.Unmarshal([]byte(ex.Body), &body) == nil {
+					rb, _ := o["requestBody"].(map[string]any)
+					if rb == nil {
+						rb = map[string]any{"content": map[string]any{"application/json": map[string]any{"examples": map[string]any{}}}}
+						o["requestBody"] = rb
+					}
+					exs := rb["content"].(map[string]any)["application/json"].(map[string]any)["examples"].(map[string]any)
+					exs["example"+itoa(int64(i+1))] = map[string]any{"value": body, "summary": ex.Path}
+				}
+			}
+			if ex.Form != nil {
+				props := map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}
+				for k := range ex.Form {
+					props[k] = map[string]any{"type": "string"}
+				}
+				o["requestBody"] = map[string]any{"content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": props}}}}
+			}
+			responses[itoa(int64(ex.Status))] = map[string]any{"description": http.StatusText(ex.Status)}
+		}
+		responses["default"] = map[string]any{"description": "An error: {\"error\":{\"code\",\"message\",\"fields\"?}} in the user's language.",
+			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+		o["responses"] = responses
+		item[strings.ToLower(op.Method)] = o
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Cartera API", "version": "1",
+			"description": "The JSON API of Cartera. Authenticate with a bearer token from `cartera token create` or the profile page. Ids are strings; records outside the token user's scope answer 404."},
+		"servers":  []any{map[string]any{"url": "/api/v1"}},
+		"security": []any{map[string]any{"bearer": []string{}}},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"schemas": map[string]any{"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object", "properties": map[string]any{
+				"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}, "fields": map[string]any{"type": "object"}}}}}},
+		},
+		"paths": paths,
+	}
+}
+
+// openAPIJSON is the document, built once.
+var openAPIJSON = func() []byte {
+	b, err := json.MarshalIndent(openAPIDoc(), "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// apiOpenAPI serves the OpenAPI document; it needs no token, so tools can
+// read it.
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(openAPIJSON)
+}
+
+// apiDocGroup is one tag of the reference page.
+type apiDocGroup struct {
+	Tag string
+	Ops []apiDocOp
+}
+
+// apiDocOp is one operation as the reference page shows it.
+type apiDocOp struct {
+	apiOp
+	Example string
+}
+
+// apiDocs renders the readable reference from the same table; it is
+// public like the document.
+func (s *Server) apiDocs(w http.ResponseWriter, r *http.Request) {
+	var groups []apiDocGroup
+	idx := map[string]int{}
+	for _, op := range apiOps {
+		i, ok := idx[op.Tag]
+		if !ok {
+			i = len(groups)
+			idx[op.Tag] = i
+			groups = append(groups, apiDocGroup{Tag: op.Tag})
+		}
+		d := apiDocOp{apiOp: op}
+		if len(op.Examples) > 0 && op.Examples[0].Body != "" {
+			var buf bytes.Buffer
+			if json.Indent(&buf, []byte(op.Examples[0].Body), "", "  ") == nil {
+				d.Example = buf.String()
+			}
+		}
+		groups[i].Ops = append(groups[i].Ops, d)
+	}
+	p := s.newPage(r, "apidocs.title")
+	p.Data = groups
+	s.render(w, r, http.StatusOK, "api_docs", p)
+}
+
+// apiRoutes lists the router's API operations as "METHOD /path", for the
+// test that keeps the reference complete.
+func (s *Server) apiRoutes() []string {
+	var out []string
+	s.router.Walk(func(route *mux.Route, router *mux.Router, ancestors []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if err != nil || !strings.HasPrefix(tpl, "/api/v1/") {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			return nil
+		}
+		for _, m := range methods {
+			out = append(out, m+" "+openAPIPath(strings.TrimPrefix(tpl, "/api/v1")))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
