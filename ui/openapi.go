@@ -68,7 +68,7 @@ var apiOps = []apiOp{
 			{Path: "/tasks", Body: `{"title":"Trucar a la Laura","due_at":"2030-01-15T10:00:00Z","contact_id":"{contact}"}`, Status: 201, Save: "task"},
 		}},
 	{Method: "GET", Path: "/{entity}", Tag: "Records", Summary: "List records, a page at a time; answers {\"data\":[…],\"next_cursor\":\"…\"}.",
-		Params: []apiParam{{"q", "full-text search"}, {"tag", "records with this tag"}, {"owner_id", "owner (assignee for tasks and cases)"}, {"FIELD", "any filterable field, custom.KEY for filterable custom fields"}, {"updated_since", "RFC 3339: records changed since"}, {"sort", "a field, - for descending"}, {"limit", "1–200"}, {"cursor", "next_cursor of the previous page"}},
+		Params:   []apiParam{{"q", "full-text search"}, {"tag", "records with this tag"}, {"owner_id", "owner (assignee for tasks and cases)"}, {"FIELD", "any filterable field, custom.KEY for filterable custom fields"}, {"updated_since", "RFC 3339: records changed since"}, {"sort", "a field, - for descending"}, {"limit", "1–200"}, {"cursor", "next_cursor of the previous page"}},
 		Examples: []apiExample{{Path: "/contacts?q=garcia&limit=10", Status: 200}, {Path: "/contacts?account_id={account}", Status: 200}}},
 	{Method: "GET", Path: "/{entity}/{id}", Tag: "Records", Summary: "One record.",
 		Examples: []apiExample{{Path: "/contacts/{contact}", Status: 200}}},
