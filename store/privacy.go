@@ -310,13 +310,19 @@ func (s *Store) ApplyRetention(ctx context.Context, a *Actor, now time.Time) (in
 	}
 	n := 0
 	for _, id := range ids {
-		if _, err := s.eraseRecord(ctx, a, EntLeads, id, "retention"); err != nil {
+		if _, err := s.eraseRecord(ctx, a, EntLeads, id, "retention", false); err != nil {
 			if AsError(err).Code == CodeNotFound {
 				continue // erased or purged meanwhile
 			}
 			return n, err
 		}
 		n++
+	}
+	if n > 0 {
+		// One full-text merge for the whole batch.
+		if err := s.optimizeSearchNow(ctx); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

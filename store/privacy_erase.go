@@ -40,10 +40,12 @@ import (
 //
 // The erasure itself is written to the audit log with counts only, and the
 // person's e-mail addresses go on the suppression list (salted hashes).
-// With SQLite's secure_delete (set on the writer connection, see dsn) and
-// FTS5's secure-delete (migration 0018) the old bytes are overwritten, and
-// after the commit the WAL is checkpointed and truncated, so the erased
-// values are not left in the database file either.
+// The old bytes must not stay in the file either: SQLite's secure_delete
+// (set on the writer connection, see dsn) zeroes deleted and overwritten
+// content; the full-text index, a contentless FTS5 table whose deletes only
+// leave tombstones, is merged ('optimize') in the same transaction so the
+// segments holding the person's terms are rewritten and their pages
+// zeroed; and after the commit the WAL is checkpointed and truncated.
 
 // erasedMark replaces erased text that has no better placeholder.
 const erasedMark = "[erased]"
@@ -80,12 +82,13 @@ type PersonRef struct {
 // (see the top of this file) in one transaction; it needs the privacy
 // capability and a record the actor may view (live or in the trash).
 func (s *Store) EraseRecord(ctx context.Context, a *Actor, e Entity, id int64) (*EraseResult, error) {
-	return s.eraseRecord(ctx, a, e, id, "request")
+	return s.eraseRecord(ctx, a, e, id, "request", true)
 }
 
 // eraseRecord is EraseRecord with the reason recorded in the audit log
-// ("request" or "retention").
-func (s *Store) eraseRecord(ctx context.Context, a *Actor, e Entity, id int64, reason string) (*EraseResult, error) {
+// ("request" or "retention"); optimize false leaves the full-text merge to
+// the caller, who erases several records and merges once.
+func (s *Store) eraseRecord(ctx context.Context, a *Actor, e Entity, id int64, reason string, optimize bool) (*EraseResult, error) {
 	if err := a.requirePrivacy(); err != nil {
 		return nil, err
 	}
@@ -129,6 +132,14 @@ func (s *Store) eraseRecord(ctx context.Context, a *Actor, e Entity, id int64, r
 			return err
 		}
 		res.Mentions = n
+		if err := eraseAccountContacts(ctx, s, tx, emails, terms); err != nil {
+			return err
+		}
+		if optimize {
+			if err := optimizeSearch(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, a, "erase", string(e), id, map[string]any{
 			"reason": reason, "records": len(people), "activities": res.Activities, "tasks": res.Tasks, "cases": res.Cases,
 			"emails": res.Emails, "inbound": res.Inbound, "history": res.History, "mentions": res.Mentions,
@@ -606,4 +617,70 @@ func (s *Store) scrubMentions(ctx context.Context, tx *sql.Tx, terms []string) (
 		}
 	}
 	return total, nil
+}
+
+// optimizeSearch merges the full-text index into one segment, which drops
+// the entries deleted rows left behind (contentless FTS5 keeps them until a
+// merge); with secure_delete the pages of the old segments are zeroed. Its
+// cost grows with the index: a fraction of a second for a small firm,
+// seconds with a million records.
+func optimizeSearch(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO search_index (search_index) VALUES ('optimize')`)
+	return err
+}
+
+// optimizeSearchNow merges the full-text index after erasures made without
+// it (the retention job's batch), then checkpoints the WAL.
+func (s *Store) optimizeSearchNow(ctx context.Context) error {
+	err := s.write(ctx, func(tx *sql.Tx) error { return optimizeSearch(ctx, tx) })
+	if err == nil {
+		s.checkpointAfterErase(ctx)
+	}
+	return err
+}
+
+// eraseAccountContacts clears a client's e-mail or phone that is the
+// person's own (a lead's details copied to the client at conversion), and
+// writes those clients to the search index again.
+func eraseAccountContacts(ctx context.Context, s *Store, tx *sql.Tx, emails, terms []string) error {
+	var digits []string
+	for _, t := range terms {
+		if d := digitsOf(t); len(d) >= 6 && d == strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, t) {
+			digits = append(digits, d)
+		}
+	}
+	var ids []int64
+	if len(emails) > 0 {
+		ph, args := inStrings(emails)
+		got, err := idsWhereQ(ctx, tx, `SELECT id FROM accounts WHERE email_key IN (`+ph+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET email = '', email_key = '', version = version + 1 WHERE email_key IN (`+ph+`)`, args...); err != nil {
+			return err
+		}
+		ids = append(ids, got...)
+	}
+	if len(digits) > 0 {
+		ph, args := inStrings(digits)
+		got, err := idsWhereQ(ctx, tx, `SELECT id FROM accounts WHERE phone_digits IN (`+ph+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET phone = '', phone_digits = '', version = version + 1 WHERE phone_digits IN (`+ph+`)`, args...); err != nil {
+			return err
+		}
+		ids = append(ids, got...)
+	}
+	for _, id := range ids {
+		if err := s.indexRecord(ctx, tx, s.def(EntAccounts), id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -30,15 +30,7 @@ CREATE TABLE suppressions (
 ALTER TABLE contacts ADD COLUMN erased_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN erased_at INTEGER NOT NULL DEFAULT 0;
 
--- Full-text search forgets for real: with FTS5's secure-delete a deleted
--- or rewritten row's terms leave the index at once instead of staying
--- behind delete markers until a merge; 'optimize' clears what earlier
--- deletes left.
-INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1);
-INSERT INTO search_index (search_index) VALUES ('optimize');
-
 -- +goose Down
-INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 0);
 ALTER TABLE leads DROP COLUMN erased_at;
 ALTER TABLE contacts DROP COLUMN erased_at;
 DROP TABLE suppressions;
