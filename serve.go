@@ -207,6 +207,11 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	sched.Jobs = []automation.Job{
 		{Name: "task reminders", Run: st.SendDueReminders},
 		{Name: "daily digests", Run: st.SendDigests},
+		// Data retention (store/privacy.go): erases leads past the firm's
+		// retention period when it says so; idempotent.
+		{Name: "data retention", Run: func(ctx context.Context, now time.Time) (int, error) {
+			return st.ApplyRetention(ctx, store.SystemActor(), now)
+		}},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

@@ -379,6 +379,10 @@ func sortedStringKeys(m map[string]string) []string {
 // importRow applies one row inside the batch's transaction.
 func (s *Store) importRow(ctx context.Context, tx *sql.Tx, a *Actor, d *EntityDef, imp *Import, row ImportRow, seq *int64) (RowOutcome, error) {
 	out := RowOutcome{Line: row.Line}
+	// An erased person's address does not come back through an import.
+	if err := s.checkSuppressed(ctx, tx, row.Input.Values); err != nil {
+		return out, err
+	}
 	if name := strings.TrimSpace(row.AccountName); name != "" {
 		if _, ok := d.Field("account_id"); !ok {
 			return out, errInvalid(map[string]string{"account_name": "error.unknown_field"})

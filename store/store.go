@@ -95,6 +95,10 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "cache_size(-16000)")
+		// Deleted and overwritten content is zeroed, not left in free
+		// space, so an erased person's data is really gone from the file
+		// (see store/privacy.go).
+		q.Add("_pragma", "secure_delete(1)")
 		q.Set("_txlock", "immediate")
 	}
 	return fileURI(path) + "?" + q.Encode()

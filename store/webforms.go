@@ -565,6 +565,13 @@ func (s *Store) SubmitWebForm(ctx context.Context, slug string, values map[strin
 			return err
 		}
 		email, _ := row.vals["email"].(string)
+		// An erased person's address is refused, not stored without it:
+		// nothing of the submission is kept (store/privacy.go).
+		if sup, err := s.isSuppressed(ctx, tx, email); err != nil {
+			return err
+		} else if sup {
+			return errSuppressed()
+		}
 		e, id, existingOwner, err := s.webFormDuplicate(ctx, tx, f.Entity, email)
 		if err != nil {
 			return err

@@ -66,6 +66,9 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/fields/{entity:"+entityPattern+"}", s.apiFieldCreate).Methods(http.MethodPost)
 	api.HandleFunc("/fields/{entity:"+entityPattern+"}/{key}", s.apiFieldUpdate).Methods(http.MethodPatch)
 	api.HandleFunc("/fields/{entity:"+entityPattern+"}/{key}", s.apiFieldDelete).Methods(http.MethodDelete)
+	// Privacy rights (ui/privacy.go).
+	api.HandleFunc("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/export", s.apiPrivacyExport).Methods(http.MethodGet)
+	api.HandleFunc("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/erase", s.apiPrivacyErase).Methods(http.MethodPost)
 	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiList).Methods(http.MethodGet)
 	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiCreate).Methods(http.MethodPost)
 	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.apiGet).Methods(http.MethodGet)
@@ -163,6 +166,12 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/activity-rules", cz(s.activityRulesSave)).Methods(http.MethodPost)
 
 	p.Handle("/settings/export", s.requireCap(store.CapSettings, s.exportAll)).Methods(http.MethodGet)
+	// Privacy rights (ui/privacy.go): retention settings, a person's export and erasure.
+	p.Handle("/settings/privacy", s.requireCap(store.CapPrivacy, s.privacySettings)).Methods(http.MethodGet)
+	p.Handle("/settings/privacy", s.requireCap(store.CapPrivacy, s.privacySettingsSave)).Methods(http.MethodPost)
+	p.Handle("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/privacy", s.requireCap(store.CapPrivacy, s.privacyRecord)).Methods(http.MethodGet)
+	p.Handle("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/privacy/export.{format:json|html}", s.requireCap(store.CapPrivacy, s.privacyExport)).Methods(http.MethodGet)
+	p.Handle("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/privacy/erase", s.requireCap(store.CapPrivacy, s.privacyErase)).Methods(http.MethodPost)
 	// Workflow rules (ui/workflows.go).
 	p.Handle("/settings/workflows", s.requireCap(store.CapAutomation, s.workflowsList)).Methods(http.MethodGet)
 	p.Handle("/settings/workflows", s.requireCap(store.CapAutomation, s.workflowSave)).Methods(http.MethodPost)

@@ -38,6 +38,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 	add(store.CapAutomation, "/settings/workflows", "workflows.title")
 	add(store.CapImport, "/import", "import.title")
 	add(store.CapSettings, "/settings/export", "export.all")
+	add(store.CapPrivacy, "/settings/privacy", "privacy.settings_title")
 	add(store.CapCustomize, "/settings/fields", "settings.fields")
 	add(store.CapCustomize, "/settings/picklists", "settings.picklists")
 	add(store.CapCustomize, "/settings/pipelines", "settings.pipelines")
