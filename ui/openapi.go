@@ -66,6 +66,7 @@ var apiOps = []apiOp{
 			{Path: "/contacts", Body: `{"first_name":"Laura","last_name":"García","email":"laura@empresaabc.com","account_id":"{account}","tags":["Compres"]}`, Status: 201, Save: "contact"},
 			{Path: "/leads", Body: `{"first_name":"Pau","last_name":"Serra","company":"Fusteria Serra","email":"pau@fusteriaserra.cat","source":"web_form"}`, Status: 201, Save: "lead"},
 			{Path: "/tasks", Body: `{"title":"Trucar a la Laura","due_at":"2030-01-15T10:00:00Z","contact_id":"{contact}"}`, Status: 201, Save: "task"},
+			{Path: "/contacts", Body: `{"first_name":"Pere","last_name":"Esborrat","email":"pere@example.com"}`, Status: 201, Save: "erasee"},
 		}},
 	{Method: "GET", Path: "/{entity}", Tag: "Records", Summary: "List records, a page at a time; answers {\"data\":[…],\"next_cursor\":\"…\"}.",
 		Params:   []apiParam{{"q", "full-text search"}, {"tag", "records with this tag"}, {"owner_id", "owner (assignee for tasks and cases)"}, {"FIELD", "any filterable field, custom.KEY for filterable custom fields"}, {"updated_since", "RFC 3339: records changed since"}, {"sort", "a field, - for descending"}, {"limit", "1–200"}, {"cursor", "next_cursor of the previous page"}},
@@ -144,6 +145,10 @@ var apiOps = []apiOp{
 		Examples: []apiExample{{Path: "/reports/custom?entity=contacts&group=owner&measure=count", Status: 200}}},
 	{Method: "GET", Path: "/goals", Tag: "Reports", Summary: "The goals the token user may see.",
 		Examples: []apiExample{{Path: "/goals", Status: 200}}},
+	{Method: "GET", Path: "/{entity}/{id}/export", Tag: "Privacy", Summary: "Everything held about a contact or lead (entity contacts or leads), as JSON: the right of access (privacy capability).",
+		Examples: []apiExample{{Path: "/contacts/{contact}/export", Status: 200}}},
+	{Method: "POST", Path: "/{entity}/{id}/erase", Tag: "Privacy", Summary: "Erase a contact or lead: personal data anonymised everywhere, business figures kept, the address suppressed (privacy capability).",
+		Examples: []apiExample{{Path: "/contacts/{erasee}/erase", Status: 200}}},
 	{Method: "POST", Path: "/goals", Tag: "Reports", Summary: "Set a goal for a user or a team. 201.",
 		Examples: []apiExample{{Path: "/goals", Body: `{"user_id":"1","metric":"won_amount","period":"quarter","start":"2030-Q1","target":50000}`, Status: 201}}},
 }
