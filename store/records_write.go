@@ -443,6 +443,7 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 		if owner, err = s.queueAssignee(ctx, q, a, queue); err != nil {
 			return nil, err
 		}
+		ownerSet = owner != 0
 	}
 	if !ownerSet || owner == 0 {
 		owner = a.UserID
