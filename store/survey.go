@@ -19,7 +19,7 @@ func surveyMAC(secret []byte, caseID int64) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])
 }
 
-// SurveyToken is the signed token of a case's survey links.
+// surveyToken is the signed token of a case's survey links.
 func surveyToken(secret []byte, caseID int64) string {
 	return strconv.FormatInt(caseID, 10) + "." + surveyMAC(secret, caseID)
 }
