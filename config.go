@@ -30,6 +30,7 @@ type Config struct {
 	Database   DatabaseConfig   `toml:"database"`
 	Mail       MailConfig       `toml:"mail"`
 	Automation AutomationConfig `toml:"automation"`
+	Service    ServiceConfig    `toml:"service"`
 	Backup     BackupConfig     `toml:"backup"`
 	Import     ImportConfig     `toml:"import"`
 	Log        LogConfig        `toml:"log"`
@@ -71,6 +72,16 @@ type MailConfig struct {
 	DropboxInterval string `toml:"dropbox_interval"`
 }
 
+// ServiceConfig is the [service] section: the support mailbox that turns
+// e-mail into cases.
+type ServiceConfig struct {
+	// Mailbox is the IMAP support mailbox, in the same form as [mail]
+	// dropbox; empty turns e-mail to case off.
+	Mailbox string `toml:"mailbox"`
+	// MailboxInterval is how often the support mailbox is read.
+	MailboxInterval string `toml:"mailbox_interval"`
+}
+
 // AutomationConfig is the [automation] section.
 type AutomationConfig struct {
 	Tick string `toml:"tick"`
@@ -110,6 +121,7 @@ func defaultConfig() *Config {
 		Database:   DatabaseConfig{Path: "cartera.db"},
 		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s", DropboxInterval: "1m"},
 		Automation: AutomationConfig{Tick: "1m"},
+		Service:    ServiceConfig{MailboxInterval: "1m"},
 		Backup:     BackupConfig{Keep: 14},
 		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
 		Log:        LogConfig{Level: "info", Format: "text"},
@@ -318,6 +330,12 @@ func (cfg *Config) validate() error {
 			bad("mail.ca_file", "%v", err)
 		}
 	}
+	if v := cfg.Service.Mailbox; v != "" {
+		if _, err := mail.ParseDropboxURL(v); err != nil {
+			bad("service.mailbox", "not an address such as \"imaps://USER:PASSWORD@HOST/INBOX\": %v", err)
+		}
+	}
+	duration("service.mailbox_interval", cfg.Service.MailboxInterval, time.Second)
 	duration("automation.tick", cfg.Automation.Tick, time.Second)
 	if v := cfg.Backup.Schedule; v != "" {
 		if _, err := cron.ParseStandard(v); err != nil {

@@ -25,3 +25,23 @@ func newDropboxPoller(cfg *Config, st *store.Store, log *slog.Logger) *mail.Poll
 	log.Info("reading the e-mail dropbox", "mailbox", p.Mailbox(), "every", p.Interval)
 	return p
 }
+
+// newSupportPoller returns the poller of the support mailbox ([service]
+// mailbox), which turns e-mail into cases, or nil when none is configured.
+func newSupportPoller(cfg *Config, st *store.Store, log *slog.Logger) *mail.Poller {
+	if cfg.Service.Mailbox == "" {
+		return nil
+	}
+	dc, err := mail.ParseDropboxURL(cfg.Service.Mailbox)
+	if err != nil {
+		return nil // validate refused it already
+	}
+	p := mail.NewPoller(st, dc)
+	p.Record = mail.CaseRecorder(st)
+	p.Name = "support mailbox"
+	p.Interval = mustDuration(cfg.Service.MailboxInterval)
+	p.Timeout = mustDuration(cfg.Mail.Timeout)
+	p.Logger = log
+	log.Info("reading the support mailbox", "mailbox", p.Mailbox(), "every", p.Interval)
+	return p
+}

@@ -212,9 +212,15 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		{Name: "data retention", Run: func(ctx context.Context, now time.Time) (int, error) {
 			return st.ApplyRetention(ctx, store.SystemActor(), now)
 		}},
+		{Name: "satisfaction surveys", Run: func(ctx context.Context, now time.Time) (int, error) {
+			return st.SendCaseSurveys(ctx, now, cfg.Server.BaseURL)
+		}},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {
+		bg.Go(func() { p.Run(bgCtx) })
+	}
+	if p := newSupportPoller(cfg, st, log); p != nil {
 		bg.Go(func() { p.Run(bgCtx) })
 	}
 

@@ -103,6 +103,37 @@ type Poller struct {
 	MaxBytes int64
 	// Logger receives errors and one line per poll that found mail.
 	Logger *slog.Logger
+	// Record stores one message and reports whether it was new; nil means
+	// the dropbox (store.LogInboundEmail). The support mailbox sets it to
+	// store.CaseFromEmail through CaseRecorder.
+	Record func(ctx context.Context, a *store.Actor, in store.InboundEmail) (bool, error)
+	// Name is what the logs call the mailbox ("e-mail dropbox" by default).
+	Name string
+}
+
+// CaseRecorder is the Record function of the support mailbox: each message
+// opens a case or adds to the one it answers.
+func CaseRecorder(st *store.Store) func(ctx context.Context, a *store.Actor, in store.InboundEmail) (bool, error) {
+	return func(ctx context.Context, a *store.Actor, in store.InboundEmail) (bool, error) {
+		_, created, err := st.CaseFromEmail(ctx, a, in)
+		return created, err
+	}
+}
+
+// record hands one message to the configured store function.
+func (p *Poller) record(ctx context.Context, a *store.Actor, in store.InboundEmail) (bool, error) {
+	if p.Record != nil {
+		return p.Record(ctx, a, in)
+	}
+	_, created, err := p.st.LogInboundEmail(ctx, a, in)
+	return created, err
+}
+
+func (p *Poller) name() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return "e-mail dropbox"
 }
 
 // NewPoller returns a Poller over the store and the dropbox.
@@ -148,9 +179,9 @@ func (p *Poller) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if n, err := p.PollOnce(ctx); err != nil && ctx.Err() == nil {
-			p.log().Error("reading the e-mail dropbox", "mailbox", p.Mailbox(), "err", err)
+			p.log().Error("reading the "+p.name(), "mailbox", p.Mailbox(), "err", err)
 		} else if n > 0 {
-			p.log().Info("read the e-mail dropbox", "mailbox", p.Mailbox(), "messages", n)
+			p.log().Info("read the "+p.name(), "mailbox", p.Mailbox(), "messages", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -261,7 +292,7 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 			if in.Date.IsZero() {
 				in.Date = m.InternalDate
 			}
-			_, created, err := p.st.LogInboundEmail(context.WithoutCancel(ctx), sys, in)
+			created, err := p.record(context.WithoutCancel(ctx), sys, in)
 			if err != nil {
 				p.markSeen(c, done)
 				return logged, fmt.Errorf("recording message UID %d: %w", m.UID, err)
@@ -321,6 +352,14 @@ func ParseMessage(raw []byte) store.InboundEmail {
 		in.MessageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	}
 	in.Date, _ = h.Date()
+	for _, k := range []string{"In-Reply-To", "References"} {
+		if ids, err := h.MsgIDList(k); err == nil {
+			in.References = append(in.References, ids...)
+		}
+	}
+	if len(in.References) > 50 {
+		in.References = in.References[len(in.References)-50:]
+	}
 
 	var plain, htmlText string
 	for {

@@ -234,6 +234,14 @@ var defs = map[Entity]*EntityDef{
 			{Key: "category", Kind: KSelect, Picklist: "case_category", Filter: true},
 			{Key: "resolved_at", Kind: KDateTime, ReadOnly: true},
 			{Key: "closed_at", Kind: KDateTime, ReadOnly: true},
+			// Service (store/service.go): the team queue, the SLA due times
+			// and first response, and the satisfaction score.
+			{Key: "queue", Kind: KSelect, Picklist: CaseQueueList, List: true, Filter: true},
+			{Key: "first_response_due_at", Kind: KDateTime, ReadOnly: true},
+			{Key: "first_response_at", Kind: KDateTime, ReadOnly: true},
+			{Key: "resolution_due_at", Kind: KDateTime, ReadOnly: true, List: true, Sort: "resolution_due_at"},
+			{Key: "sla_warning_at", Kind: KDateTime, ReadOnly: true},
+			{Key: "satisfaction", Kind: KNumber, ReadOnly: true, Min: 0, Top: 5},
 		},
 	},
 }

@@ -46,5 +46,8 @@ func (s *Store) recordChanged(ctx context.Context, tx *sql.Tx, ev *recordEvent) 
 			return err
 		}
 	}
+	if err := s.serviceEvent(ctx, tx, ev); err != nil {
+		return err
+	}
 	return s.notificationEvent(ctx, tx, ev)
 }

@@ -76,6 +76,9 @@ type InboundEmail struct {
 	Subject       string
 	Text          string
 	Date          time.Time
+	// References are the Message-IDs of the In-Reply-To and References
+	// headers, which the support mailbox uses to find a case.
+	References []string
 }
 
 // InboundLink is one activity a dropbox message became.

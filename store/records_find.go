@@ -30,6 +30,7 @@ type Filter struct {
 	Limit        int       // page size, 1..200 (default 50)
 	Cursor       string    // opaque keyset cursor from the previous page
 	Trash        bool      // list the trash instead of live records
+	SLA          string    // cases: "at_risk" or "breached" (store/service.go)
 
 	// commonTags are filter tags carried by many records: for them a list
 	// walks its sort index and probes each row's tags instead of sorting
@@ -340,6 +341,15 @@ func (s *Store) filterSQL(a *Actor, d *EntityDef, f Filter, act Action) (string,
 	if !f.DueBefore.IsZero() && d.Entity == EntTasks {
 		w = append(w, "t.due_at <> 0 AND t.due_at < ?")
 		args = append(args, ms(f.DueBefore))
+	}
+	if f.SLA != "" {
+		cond, sargs, ok := slaFilter(f.SLA, s.now())
+		if !ok || d.Entity != EntCases {
+			fe.add("sla", "error.option")
+		} else {
+			w = append(w, cond)
+			args = append(args, sargs...)
+		}
 	}
 	if err := fe.err(); err != nil {
 		return "", nil, err

@@ -437,6 +437,14 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	if err != nil {
 		return nil, err
 	}
+	if d.Entity == EntCases && (!ownerSet || owner == 0) {
+		// A round-robin queue gives the case to its next member.
+		queue, _ := vals["queue"].(string)
+		if owner, err = s.queueAssignee(ctx, q, a, queue); err != nil {
+			return nil, err
+		}
+		ownerSet = owner != 0
+	}
 	if !ownerSet || owner == 0 {
 		owner = a.UserID
 	}
@@ -477,6 +485,11 @@ func (s *Store) prepareCreate(ctx context.Context, q querier, a *Actor, d *Entit
 	}
 	extra := map[string]any{}
 	s.lifecycle(d, nil, vals, explicit, created, extra)
+	if d.Entity == EntCases {
+		if err := s.applySLA(ctx, q, nil, vals, created); err != nil {
+			return nil, err
+		}
+	}
 	cols := []string{"owner_id", "custom", "created_by", "updated_by", "created_at", "updated_at"}
 	updated := now
 	if created.After(now) {
@@ -659,6 +672,11 @@ func (s *Store) updateRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 	now := s.now()
 	extra := map[string]any{}
 	s.lifecycle(d, cur.Values, vals, explicit, now, extra)
+	if d.Entity == EntCases {
+		if err := s.applySLA(ctx, tx, cur.Values, vals, cur.CreatedAt); err != nil {
+			return err
+		}
+	}
 	for _, f := range d.Fields {
 		if !equalValues(cur.Values[f.Key], vals[f.Key]) {
 			changed[f.Key] = true

@@ -363,6 +363,10 @@ func loadSchema(ctx context.Context, q querier) (*Schema, error) {
 		lists[list] = append(lists[list], o)
 	}
 	rows.Close()
+	// Case queues are the teams (store/service.go).
+	if lists[CaseQueueList], err = teamQueueOptions(ctx, q); err != nil {
+		return nil, err
+	}
 	var pipes []Pipeline
 	rows, err = q.QueryContext(ctx, `SELECT key, labels, position, retired FROM pipelines ORDER BY position, key`)
 	if err != nil {

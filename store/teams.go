@@ -72,6 +72,10 @@ func (s *Store) SaveTeam(ctx context.Context, a *Actor, id int64, name string) (
 	if err != nil {
 		return nil, err
 	}
+	// Teams are the case queues' options.
+	if err := s.reloadSchema(ctx); err != nil {
+		return nil, errInternal(err)
+	}
 	return &Team{ID: id, Name: name}, nil
 }
 
@@ -80,7 +84,7 @@ func (s *Store) DeleteTeam(ctx context.Context, a *Actor, id int64) error {
 	if err := a.require(CapUsers); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM teams WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -90,4 +94,12 @@ func (s *Store) DeleteTeam(ctx context.Context, a *Actor, id int64) error {
 		}
 		return s.audit(ctx, tx, a, "delete", "teams", id, nil)
 	})
+	if err != nil {
+		return err
+	}
+	// Teams are the case queues' options.
+	if err := s.reloadSchema(ctx); err != nil {
+		return errInternal(err)
+	}
+	return nil
 }

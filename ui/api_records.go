@@ -64,6 +64,13 @@ func filterFromQuery(e store.Entity, q map[string][]string) (store.Filter, error
 			f.Limit = n
 		case "cursor":
 			f.Cursor = v
+		case "sla":
+			// Cases at risk of or past their SLA (store/service.go).
+			if e != store.EntCases || (v != store.SLAAtRisk && v != store.SLABreached) {
+				fe[k] = "error.option"
+				continue
+			}
+			f.SLA = v
 		case "sort":
 			if !d.Sortable(v) {
 				fe[k] = "error.sort"

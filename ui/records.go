@@ -36,6 +36,8 @@ type listRow struct {
 	Cells []cell
 	Owner string
 	Tags  []string
+	// SLA is a case's SLA state (at_risk, breached), highlighted in lists.
+	SLA string
 }
 
 // option is one choice of a select input.
@@ -77,6 +79,8 @@ type listData struct {
 	CanExport bool
 	BulkUsers []option
 	Dates     map[string]string
+	// SLA is the cases list's SLA filter (ui/service.go).
+	SLA string
 }
 
 // optionsFor lists a picklist's options for a select, marking the current;
@@ -146,7 +150,7 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 	p.Section = string(e)
 	loc := p.Tr.Location()
 	f, dates := listFilter(d, q, loc)
-	data := listData{Entity: e, Q: f.Q, Tag: q.Get("tag"), Limit: f.Limit, Limits: []int{25, 50, 100, 200}, OwnerKey: d.OwnerKey, Tagged: d.Tagged, Dates: dates,
+	data := listData{Entity: e, SLA: f.SLA, Q: f.Q, Tag: q.Get("tag"), Limit: f.Limit, Limits: []int{25, 50, 100, 200}, OwnerKey: d.OwnerKey, Tagged: d.Tagged, Dates: dates,
 		CanCreate: a.Can(e, store.ActCreate), CanEdit: a.Can(e, store.ActEdit), CanDelete: a.Can(e, store.ActDelete), CanExport: a.Can(e, store.ActExport)}
 	for _, fl := range d.Fields {
 		if !fl.Filter || fl.Hidden {
@@ -237,7 +241,7 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, rec := range recs {
-		row := listRow{ID: rec.ID, Href: recordPath(e, rec.ID), Title: rec.Title, Owner: rec.OwnerName, Tags: rec.Tags}
+		row := listRow{ID: rec.ID, Href: recordPath(e, rec.ID), Title: rec.Title, Owner: rec.OwnerName, Tags: rec.Tags, SLA: store.CaseSLAState(rec, s.st.Now())}
 		if row.Title == "" {
 			row.Title = "#" + itoa(rec.ID)
 		}
@@ -281,6 +285,9 @@ func listFilter(d *store.EntityDef, q url.Values, loc *time.Location) (store.Fil
 		f.Tags = []string{t}
 	}
 	f.OwnerID = parseInt64(q.Get("owner"))
+	if d.Entity == store.EntCases && (q.Get("sla") == store.SLAAtRisk || q.Get("sla") == store.SLABreached) {
+		f.SLA = q.Get("sla")
+	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	if f.Limit <= 0 {
 		f.Limit = 50

@@ -224,6 +224,13 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/tasks/mine", s.authed(s.myTasks)).Methods(http.MethodGet)
 	p.Handle("/leads/{id:[0-9]+}/convert", s.authed(s.convertForm)).Methods(http.MethodGet)
 	p.Handle("/leads/{id:[0-9]+}/convert", s.authed(s.convertSubmit)).Methods(http.MethodPost)
+	// Customer service (ui/service.go): settings, replies from the case
+	// page, the satisfaction report and the public survey links.
+	p.Handle("/settings/service", s.requireCap(store.CapSettings, s.serviceSettingsForm)).Methods(http.MethodGet)
+	p.Handle("/settings/service", s.requireCap(store.CapSettings, s.serviceSettingsSubmit)).Methods(http.MethodPost)
+	p.Handle("/cases/{id:[0-9]+}/reply", s.authed(s.caseReply)).Methods(http.MethodPost)
+	p.Handle("/service/satisfaction", s.authed(s.satisfactionReport)).Methods(http.MethodGet)
+	p.HandleFunc("/survey/{token:[0-9]+\\.[A-Za-z0-9_-]+}/{score:[1-5]}", s.surveyAnswer).Methods(http.MethodGet)
 	p.Handle("/lookup/{entity:"+entityPattern+"}", s.authed(s.lookup)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}", s.authed(s.recordList)).Methods(http.MethodGet)
 	p.Handle("/{entity:"+entityPattern+"}", s.authed(s.recordCreate)).Methods(http.MethodPost)
