@@ -195,6 +195,9 @@ func ParseDate(s string, order DateOrder) (time.Time, bool) {
 			y += 1900
 		}
 	}
+	if y > 9999 {
+		return time.Time{}, false
+	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if t.Day() != d || int(t.Month()) != m || t.Year() != y {
 		return time.Time{}, false

@@ -51,6 +51,11 @@ func openVCard(br *bufio.Reader) (*Source, error) {
 		row[5] = card.PreferredValue(vcard.FieldTitle)
 		row[6] = card.PreferredValue(vcard.FieldNote)
 		row[7] = strings.Join(card.Categories(), "; ")
+		for i, c := range row {
+			// vCard is UTF-8; a stray byte becomes U+FFFD, never a cell
+			// the store would refuse as a whole.
+			row[i] = strings.ToValidUTF8(c, "\uFFFD")
+		}
 		return row, nil
 	}
 	return src, nil
