@@ -18,6 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"cartera/mail"
+	"cartera/webhook"
 )
 
 // Config is everything Cartera can be configured with. Values come, in
@@ -35,6 +36,26 @@ type Config struct {
 	Import     ImportConfig     `toml:"import"`
 	Log        LogConfig        `toml:"log"`
 	Session    SessionConfig    `toml:"session"`
+	Webhooks   WebhooksConfig   `toml:"webhooks"`
+	API        APIConfig        `toml:"api"`
+}
+
+// WebhooksConfig is the [webhooks] section: outbound calls to the firm's
+// other systems.
+type WebhooksConfig struct {
+	// Allow lists the LAN systems outgoing calls may reach although they
+	// are private or loopback: IP addresses, CIDR prefixes, host names.
+	Allow []string `toml:"allow"`
+	// Timeout bounds one call; DrainInterval is how often the queue is
+	// looked at.
+	Timeout       string `toml:"timeout"`
+	DrainInterval string `toml:"drain_interval"`
+}
+
+// APIConfig is the [api] section.
+type APIConfig struct {
+	// RatePerMinute is each token's request budget; 0 turns the limit off.
+	RatePerMinute int `toml:"rate_per_minute"`
 }
 
 // ServerConfig is the [server] section.
@@ -126,6 +147,8 @@ func defaultConfig() *Config {
 		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
+		Webhooks:   WebhooksConfig{Allow: []string{}, Timeout: "10s", DrainInterval: "5s"},
+		API:        APIConfig{RatePerMinute: 600},
 	}
 }
 
@@ -256,6 +279,15 @@ func (cfg *Config) applyEnv(lookup func(string) (string, bool)) error {
 				return fmt.Errorf("%s: %q is not true or false", f.env, v)
 			}
 			f.val.SetBool(b)
+		case reflect.Slice:
+			// A list from the environment is comma-separated.
+			var list []string
+			for part := range strings.SplitSeq(v, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					list = append(list, part)
+				}
+			}
+			f.val.Set(reflect.ValueOf(list))
 		default:
 			return fmt.Errorf("%s: unsupported kind %s", f.env, f.val.Kind())
 		}
@@ -353,6 +385,14 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Backup.Keep < 0 {
 		bad("backup.keep", "%d is negative", cfg.Backup.Keep)
+	}
+	if _, err := webhook.NewGuard(cfg.Webhooks.Allow); err != nil {
+		bad("webhooks.allow", "%v", err)
+	}
+	duration("webhooks.timeout", cfg.Webhooks.Timeout, time.Second)
+	duration("webhooks.drain_interval", cfg.Webhooks.DrainInterval, 100*time.Millisecond)
+	if cfg.API.RatePerMinute < 0 {
+		bad("api.rate_per_minute", "%d is negative", cfg.API.RatePerMinute)
 	}
 	oneOf("log.level", cfg.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", cfg.Log.Format, "text", "json")

@@ -24,6 +24,7 @@ import (
 	"cartera/mail"
 	"cartera/store"
 	"cartera/ui"
+	"cartera/webhook"
 )
 
 // Server timeouts: slow clients cannot hold connections forever, and a
@@ -160,6 +161,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		MaxUpload:      int64(cfg.Import.MaxUploadMB) << 20,
 		MaxImportRows:  cfg.Import.MaxRows,
 		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
+		// Each API token's request budget ([api] rate_per_minute).
+		APIRatePerMinute: cfg.API.RatePerMinute,
 	})
 	if err != nil {
 		return err
@@ -193,9 +196,14 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		}
 	}()
 
+	// Webhooks: every outgoing call goes through the guard; the worker
+	// delivers the queue the store fills in each change's transaction.
+	hooks := newWebhookWorker(cfg, st, log)
+
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	bg.Go(func() { purgeSessions(bgCtx, st, log) })
+	bg.Go(func() { hooks.Run(bgCtx) })
 	if drainer != nil {
 		bg.Go(func() { drainer.Run(bgCtx) })
 	}
@@ -215,6 +223,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		{Name: "satisfaction surveys", Run: func(ctx context.Context, now time.Time) (int, error) {
 			return st.SendCaseSurveys(ctx, now, cfg.Server.BaseURL)
 		}},
+		{Name: "webhook log purge", Run: st.PurgeWebhookDeliveries},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {
@@ -276,6 +285,23 @@ func newDrainer(cfg *Config, st *store.Store, log *slog.Logger) (*mail.Drainer, 
 	d.Logger = log
 	log.Info("sending e-mail", "smtp", snd.Server(), "tls", cfg.Mail.TLS, "every", d.Interval)
 	return d, nil
+}
+
+// newWebhookWorker builds the outbound guard from [webhooks], lends its
+// URL check to the store (so saving a URL it refuses is an error naming
+// why) and returns the worker that delivers the webhook queue.
+func newWebhookWorker(cfg *Config, st *store.Store, log *slog.Logger) *webhook.Worker {
+	g, err := webhook.NewGuard(cfg.Webhooks.Allow)
+	if err != nil {
+		panic("config: unvalidated webhooks.allow: " + err.Error())
+	}
+	g.Timeout = mustDuration(cfg.Webhooks.Timeout)
+	st.SetURLChecker(g.CheckURL)
+	w := webhook.NewWorker(st, g)
+	w.Interval = mustDuration(cfg.Webhooks.DrainInterval)
+	w.Lease = max(2*time.Minute, 4*g.Timeout)
+	w.Logger = log
+	return w
 }
 
 // purgeSessions deletes expired sessions now and every purgeInterval.

@@ -38,11 +38,16 @@ func withoutAutomation(ctx context.Context) context.Context {
 
 func automationOff(ctx context.Context) bool { b, _ := ctx.Value(noAutomationKey{}).(bool); return b }
 
-// recordChanged passes one change to the workflow rules and to the
-// notifications, in the caller's transaction.
+// recordChanged passes one change to the workflow rules, the webhook
+// queue and the notifications, in the caller's transaction. A batch
+// without automation (an import that asked for none) sends no webhooks
+// either.
 func (s *Store) recordChanged(ctx context.Context, tx *sql.Tx, ev *recordEvent) error {
 	if !automationOff(ctx) {
 		if err := s.automationEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := s.webhookEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 	}

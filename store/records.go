@@ -25,11 +25,14 @@ type Record struct {
 	Custom       map[string]any
 	retained     map[string]any // values of removed custom fields
 	ContactRoles []ContactRole
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    time.Time
-	Version      int64
-	Title        string
+	// ExternalIDs maps a system ("erp", "shop") to the record's id there;
+	// nil for record types that carry none (see store/external_ids.go).
+	ExternalIDs map[string]string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   time.Time
+	Version     int64
+	Title       string
 }
 
 // ContactRole is a contact's part in an opportunity.
@@ -271,6 +274,9 @@ func (s *Store) decorate(ctx context.Context, q querier, a *Actor, d *EntityDef,
 		byID[r.ID] = r
 	}
 	ph, idArgs := inList(ids)
+	if err := decorateExternalIDs(ctx, q, d, byID, ph, idArgs); err != nil {
+		return err
+	}
 	if d.Tagged {
 		rows, err := q.QueryContext(ctx, `SELECT rt.record_id, t.name FROM record_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.entity = ? AND rt.record_id IN (`+ph+`) ORDER BY t.name_key`, append([]any{string(d.Entity)}, idArgs...)...)
 		if err != nil {

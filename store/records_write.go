@@ -865,6 +865,9 @@ func (s *Store) deleteRecord(ctx context.Context, tx *sql.Tx, a *Actor, d *Entit
 			return err
 		}
 	}
+	if err := s.webhookDeleted(ctx, tx, d, id); err != nil {
+		return err
+	}
 	return s.audit(ctx, tx, a, "delete", string(d.Entity), id, map[string]any{"title": cur.Title})
 }
 

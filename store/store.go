@@ -77,6 +77,10 @@ type Store struct {
 	// wakePending is set by a write that scheduled a job due now; the
 	// wake is sent after its commit.
 	wakePending atomic.Bool
+
+	// hooks is the webhook subscriptions snapshot and the renderer and
+	// URL check other packages lend the store (see store/webhooks.go).
+	hooks webhookState
 }
 
 // dsn builds a modernc DSN with the pragmas every connection needs; they are

@@ -451,6 +451,13 @@ func (s *Store) runAction(ctx context.Context, tx *sql.Tx, st *runState, i int, 
 		if err := s.notifyUsers(ctx, tx, NotifyRule, ids, NotificationContent{Title: st.w.Name, Body: msg, Entity: d.Entity, RecordID: rec.ID, Dedup: fmt.Sprintf("rule:%d:%d:%d:%d", st.w.ID, rec.ID, st.due, i)}); err != nil {
 			return err
 		}
+	case ActWebhook:
+		// Queued like every delivery, sent after commit by the webhook
+		// worker through the guarded client, retried for 24 h.
+		step.Detail = act.URL
+		if err := s.queueRuleWebhook(ctx, tx, st, act); err != nil {
+			return err
+		}
 	default:
 		return &stepError{key: "error.option"}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -99,6 +100,10 @@ type WorkflowAction struct {
 	// UserIDs, or Assignee "owner", are who notify tells; Message is what.
 	UserIDs []FlexInt `json:"user_ids,omitempty"`
 	Message string    `json:"message,omitempty"`
+	// URL is where webhook posts the record; Secret, when set, signs the
+	// delivery like a subscription's.
+	URL    string `json:"url,omitempty"`
+	Secret string `json:"secret,omitempty"`
 }
 
 // The action types a rule can run.
@@ -111,11 +116,13 @@ const (
 	ActAddTag         = "add_tag"
 	ActRemoveTag      = "remove_tag"
 	ActNotify         = "notify"
+	ActWebhook        = "webhook"
 )
 
 // ActionTypes lists the action types in the order the editor offers them.
-// A webhook action comes with the integrations' guarded HTTP client.
-var ActionTypes = []string{ActSendEmail, ActCreateTask, ActCreateActivity, ActAssignOwner, ActUpdateField, ActAddTag, ActRemoveTag, ActNotify}
+// A webhook action queues a delivery of the record to its URL, sent after
+// commit through the guarded HTTP client (package webhook).
+var ActionTypes = []string{ActSendEmail, ActCreateTask, ActCreateActivity, ActAssignOwner, ActUpdateField, ActAddTag, ActRemoveTag, ActNotify, ActWebhook}
 
 // WorkflowEntities are the record types rules can watch.
 var WorkflowEntities = []Entity{EntContacts, EntLeads, EntAccounts, EntOpportunities, EntCases, EntTasks, EntActivities}
@@ -555,6 +562,21 @@ func (s *Store) checkAction(ctx context.Context, q querier, d *EntityDef, p stri
 				fe.add(p+"user_ids", "workflows.error.user")
 			}
 		}
+	case ActWebhook:
+		// The guard's check, which resolves the name, runs before the
+		// transaction (checkRuleWebhooks); here only what needs no network.
+		act.URL = strings.TrimSpace(act.URL)
+		if u, err := url.Parse(act.URL); act.URL == "" {
+			fe.add(p+"url", "error.required")
+		} else if err != nil || len(act.URL) > 2000 || u.Hostname() == "" {
+			fe.add(p+"url", "webhooks.error.url")
+		} else if u.Scheme != "http" && u.Scheme != "https" {
+			fe.add(p+"url", "webhooks.refused.scheme")
+		}
+		act.Secret = strings.TrimSpace(act.Secret)
+		if act.Secret != "" && (len(act.Secret) < 16 || len(act.Secret) > 200 || strings.ContainsFunc(act.Secret, func(r rune) bool { return r <= ' ' || r == 0x7f })) {
+			fe.add(p+"secret", "webhooks.error.secret")
+		}
 	default:
 		fe.add(p+"type", "error.option")
 	}
@@ -656,6 +678,9 @@ func (s *Store) CreateWorkflow(ctx context.Context, a *Actor, w *Workflow) error
 	if err := canAutomate(a); err != nil {
 		return err
 	}
+	if err := s.checkRuleWebhooks(ctx, w.Actions); err != nil {
+		return err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.checkWorkflow(ctx, tx, w); err != nil {
 			return err
@@ -730,6 +755,11 @@ type WorkflowUpdate struct {
 func (s *Store) UpdateWorkflow(ctx context.Context, a *Actor, id int64, u WorkflowUpdate) (*Workflow, error) {
 	if err := canAutomate(a); err != nil {
 		return nil, err
+	}
+	if u.Actions != nil {
+		if err := s.checkRuleWebhooks(ctx, *u.Actions); err != nil {
+			return nil, err
+		}
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		w, err := scanWorkflow(tx.QueryRowContext(ctx, `SELECT `+workflowCols+` FROM workflows WHERE id = ?`, id))
@@ -922,6 +952,9 @@ func (s *Store) automationEvent(ctx context.Context, tx *sql.Tx, ev *recordEvent
 
 // formSubmitted starts the form_submitted rules of a web form's record.
 func (s *Store) formSubmitted(ctx context.Context, tx *sql.Tx, e Entity, id, formID int64) error {
+	if err := s.webhookForm(ctx, tx, e, id, formID); err != nil {
+		return err
+	}
 	rs := s.rules.Load()
 	if rs == nil {
 		return nil

@@ -126,7 +126,12 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, recordJSON(rec))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(strings.TrimSpace(inm), "W/") == etag(rec) {
+		w.Header().Set("ETag", etag(rec))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeRecord(w, http.StatusOK, rec)
 }
 
 func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
@@ -162,16 +167,45 @@ func (s *Server) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	// If-Match: the record must still be at that version (412 if not).
+	v, present, anyTag := ifMatch(r)
+	if present && !anyTag {
+		if v < 1 {
+			s.preconditionFailed(w, r)
+			return
+		}
+		in.Version = v
+	}
 	rec, err := s.st.UpdateRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id"), in)
 	if err != nil {
+		if present && isStale(err) {
+			s.preconditionFailed(w, r)
+			return
+		}
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, recordJSON(rec))
+	writeRecord(w, http.StatusOK, rec)
 }
 
 func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.st.DeleteRecord(r.Context(), reqCtxOf(r).actor, apiEntity(r), pathID(r, "id")); err != nil {
+	a, e, id := reqCtxOf(r).actor, apiEntity(r), pathID(r, "id")
+	var err error
+	v, present, anyTag := ifMatch(r)
+	switch {
+	case present && !anyTag && v < 1:
+		s.preconditionFailed(w, r)
+		return
+	case present && !anyTag:
+		err = s.st.DeleteRecordVersion(r.Context(), a, e, id, v)
+	default:
+		err = s.st.DeleteRecord(r.Context(), a, e, id)
+	}
+	if err != nil {
+		if present && isStale(err) {
+			s.preconditionFailed(w, r)
+			return
+		}
 		s.apiError(w, r, err)
 		return
 	}

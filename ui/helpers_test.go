@@ -227,3 +227,34 @@ func (e *testEnv) apiContent(method, path, token, contentType string, body io.Re
 }
 
 func strconvFormat(v int64) string { return strconv.FormatInt(v, 10) }
+
+// apiHeaders is api with request headers (If-Match, If-None-Match), and
+// returns the response so its headers can be read.
+func (e *testEnv) apiHeaders(method, path, token string, body any, h map[string]string) (*http.Response, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if data, _ := io.ReadAll(resp.Body); len(data) > 0 {
+		if err := json.Unmarshal(data, &out); err != nil {
+			e.t.Fatalf("%s %s: not JSON: %q", method, path, data)
+		}
+	}
+	return resp, out
+}

@@ -32,7 +32,8 @@ type apiExample struct {
 	Form   map[string]string
 	File   string // multipart "file" content (CSV)
 	Status int
-	// Save keeps the response's "id" under this name for later examples.
+	// Save keeps the response's "id" under this name for later examples;
+	// "name:data.0.id" keeps another member.
 	Save string
 }
 
@@ -149,15 +150,55 @@ var apiOps = []apiOp{
 		Examples: []apiExample{{Path: "/contacts/{contact}/export", Status: 200}}},
 	{Method: "POST", Path: "/{entity}/{id}/erase", Tag: "Privacy", Summary: "Erase a contact or lead: personal data anonymised everywhere, business figures kept, the address suppressed (privacy capability).",
 		Examples: []apiExample{{Path: "/contacts/{erasee}/erase", Status: 200}}},
+	{Method: "POST", Path: "/webhooks", Tag: "Integrations", Summary: "Subscribe a URL to events such as contact.created or opportunity.won; the answer shows the signing secret once. A target the guard refuses (loopback, private, link-local) is a 422 naming the reason. 201.",
+		Examples: []apiExample{{Path: "/webhooks", Body: `{"url":"https://erp.example.com/cartera-hooks","events":["contact.created","opportunity.won"]}`, Status: 201, Save: "webhook"}}},
+	{Method: "GET", Path: "/webhooks", Tag: "Integrations", Summary: "The webhook subscriptions (secrets are never listed) and every event type.",
+		Examples: []apiExample{{Path: "/webhooks", Status: 200}}},
+	{Method: "PUT", Path: "/{entity}/external/{system}/{external_id}", Tag: "Integrations", Summary: "Create or update the record another system knows by its own id (accounts, contacts, leads, opportunities); idempotent. 201 when created, 200 when updated; If-Match refuses a stale write (412).",
+		Examples: []apiExample{{Path: "/contacts/external/billing/C-1001", Body: `{"first_name":"Jordi","last_name":"Mas","email":"jordi@example.com"}`, Status: 201}, {Path: "/contacts/external/billing/C-1001", Body: `{"first_name":"Jordi","last_name":"Mas","email":"jordi@example.com"}`, Status: 200}}},
+	{Method: "GET", Path: "/webhooks/{id}/deliveries", Tag: "Integrations", Summary: "A subscription's deliveries, newest first, with status, attempts and response times.",
+		Params:   []apiParam{{"before", "older than this id"}, {"limit", "how many"}},
+		Examples: []apiExample{{Path: "/webhooks/{webhook}/deliveries", Status: 200, Save: "delivery:data.0.id"}}},
+	{Method: "POST", Path: "/webhooks/{id}/deliveries/{delivery_id}/resend", Tag: "Integrations", Summary: "Send a delivery again (same event id and body). 202.",
+		Examples: []apiExample{{Path: "/webhooks/{webhook}/deliveries/{delivery}/resend", Status: 202}}},
+	{Method: "DELETE", Path: "/webhooks/{id}", Tag: "Integrations", Summary: "Unsubscribe. 204.",
+		Examples: []apiExample{{Path: "/webhooks/{webhook}", Status: 204}}},
 	{Method: "POST", Path: "/goals", Tag: "Reports", Summary: "Set a goal for a user or a team. 201.",
 		Examples: []apiExample{{Path: "/goals", Body: `{"user_id":"1","metric":"won_amount","period":"quarter","start":"2030-Q1","target":50000}`, Status: 201}}},
 }
 
-// routeVar matches a mux path variable with its pattern.
-var routeVar = regexp.MustCompile(`\{([a-z_]+)(:[^}]*)?\}`)
+// routeVar matches a path variable of the document.
+var routeVar = regexp.MustCompile(`\{([a-z_]+)\}`)
 
-// openAPIPath writes a mux route template the way the document does.
-func openAPIPath(tpl string) string { return routeVar.ReplaceAllString(tpl, "{$1}") }
+// openAPIPath writes a mux route template the way the document does:
+// "{system:[a-z]{0,39}}" becomes "{system}", nested braces included.
+func openAPIPath(tpl string) string {
+	var b strings.Builder
+	for i := 0; i < len(tpl); i++ {
+		if tpl[i] != '{' {
+			b.WriteByte(tpl[i])
+			continue
+		}
+		depth, name, inName := 0, "", true
+		for ; i < len(tpl); i++ {
+			switch c := tpl[i]; {
+			case c == '{':
+				depth++
+			case c == '}':
+				depth--
+			case c == ':' && depth == 1:
+				inName = false
+			case inName && depth == 1:
+				name += string(c)
+			}
+			if depth == 0 {
+				break
+			}
+		}
+		b.WriteString("{" + name + "}")
+	}
+	return b.String()
+}
 
 // openAPIDoc builds the OpenAPI 3.1 document from apiOps.
 func openAPIDoc() map[string]any {

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,11 +103,29 @@ func TestAPI_OpenAPI(t *testing.T) {
 				continue
 			}
 			if save != "" {
-				id, _ := out["id"].(string)
-				if id == "" {
-					t.Fatalf("%s %s: no id to save as %s: %v", ex.Method, path, save, out)
+				name, member, _ := strings.Cut(save, ":")
+				if member == "" {
+					member = "id"
 				}
-				vars[save] = id
+				var v any = out
+				for part := range strings.SplitSeq(member, ".") {
+					switch x := v.(type) {
+					case map[string]any:
+						v = x[part]
+					case []any:
+						i, _ := strconv.Atoi(part)
+						if i < len(x) {
+							v = x[i]
+						} else {
+							v = nil
+						}
+					}
+				}
+				id, _ := v.(string)
+				if id == "" {
+					t.Fatalf("%s %s: no %s to save as %s: %v", ex.Method, path, member, name, out)
+				}
+				vars[name] = id
 			}
 		}
 	})

@@ -55,6 +55,9 @@ func recordJSON(r *store.Record) map[string]any {
 		}
 		out["contact_roles"] = roles
 	}
+	if r.ExternalIDs != nil {
+		out["external_ids"] = r.ExternalIDs
+	}
 	if !r.DeletedAt.IsZero() {
 		out["deleted_at"] = r.DeletedAt.Format(time.RFC3339)
 	}
@@ -69,7 +72,7 @@ func inputFromJSON(e store.Entity, body map[string]any, create bool) (store.Inpu
 	fe := map[string]string{}
 	for k, v := range body {
 		switch k {
-		case "id", "updated_at", "deleted_at":
+		case "id", "updated_at", "deleted_at", "external_ids":
 			fe[k] = "error.read_only"
 		case "version":
 			n, ok := v.(float64)

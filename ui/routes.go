@@ -33,7 +33,7 @@ func (s *Server) routes() http.Handler {
 	// The API reference is public, so tools and people can read it first.
 	r.HandleFunc("/api/v1/openapi.json", s.apiOpenAPI).Methods(http.MethodGet)
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(s.apiAuth)
+	api.Use(s.apiAuth, s.apiRateLimit())
 	api.HandleFunc("/me", s.apiMe).Methods(http.MethodGet)
 	api.HandleFunc("/me", s.apiMethodNotAllowed)
 	api.HandleFunc("/search", s.apiSearch).Methods(http.MethodGet)
@@ -58,6 +58,13 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/workflows/{id:[0-9]+}", s.apiWorkflowDelete).Methods(http.MethodDelete)
 	api.HandleFunc("/workflows/{id:[0-9]+}/runs", s.apiWorkflowRuns).Methods(http.MethodGet)
 	api.HandleFunc("/workflows/{id:[0-9]+}/test", s.apiWorkflowTest).Methods(http.MethodPost)
+	// Webhooks (ui/webhooks.go) and upsert by external id (ui/api_sync.go).
+	api.HandleFunc("/webhooks", s.apiWebhooks).Methods(http.MethodGet)
+	api.HandleFunc("/webhooks", s.apiWebhookCreate).Methods(http.MethodPost)
+	api.HandleFunc("/webhooks/{id:[0-9]+}", s.apiWebhookDelete).Methods(http.MethodDelete)
+	api.HandleFunc("/webhooks/{id:[0-9]+}/deliveries", s.apiWebhookDeliveries).Methods(http.MethodGet)
+	api.HandleFunc("/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/resend", s.apiWebhookResend).Methods(http.MethodPost)
+	api.HandleFunc("/{entity:accounts|contacts|leads|opportunities}/external/{system:[a-z0-9][a-z0-9_.-]{0,39}}/{external_id}", s.apiUpsertExternal).Methods(http.MethodPut)
 	api.HandleFunc("/imports", s.apiImportCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports/{id:[0-9]+}", s.apiImportGet).Methods(http.MethodGet)
 	api.HandleFunc("/imports/{id:[0-9]+}/undo", s.apiImportUndo).Methods(http.MethodPost)
@@ -139,6 +146,12 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/settings/outbox", s.requireCap(store.CapSettings, s.outboxList)).Methods(http.MethodGet)
 	p.Handle("/settings/outbox/test", s.requireCap(store.CapSettings, s.outboxTest)).Methods(http.MethodPost)
 	p.Handle("/settings/outbox/{id:[0-9]+}/{action:retry|cancel}", s.requireCap(store.CapSettings, s.outboxAction)).Methods(http.MethodPost)
+	// Webhooks (ui/webhooks.go).
+	p.Handle("/settings/webhooks", s.requireCap(store.CapSettings, s.webhooksList)).Methods(http.MethodGet)
+	p.Handle("/settings/webhooks", s.requireCap(store.CapSettings, s.webhookCreate)).Methods(http.MethodPost)
+	p.Handle("/settings/webhooks/{id:[0-9]+}", s.requireCap(store.CapSettings, s.webhookDeliveries)).Methods(http.MethodGet)
+	p.Handle("/settings/webhooks/{id:[0-9]+}/delete", s.requireCap(store.CapSettings, s.webhookDelete)).Methods(http.MethodPost)
+	p.Handle("/settings/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/resend", s.requireCap(store.CapSettings, s.webhookResend)).Methods(http.MethodPost)
 	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistPage)).Methods(http.MethodGet)
 	p.Handle("/settings/getting-started", s.requireCap(store.CapSettings, s.checklistDismiss)).Methods(http.MethodPost)
 	// Customization (issue 5): fields, picklists, pipelines, activity rules.

@@ -42,6 +42,9 @@ type Options struct {
 	MaxImportRows int
 	// MaxUnzipped bounds an Excel file's decompressed size (0: default).
 	MaxUnzipped int64
+	// APIRatePerMinute is each API token's request budget ([api]
+	// rate_per_minute); 0 means no limit.
+	APIRatePerMinute int
 }
 
 // Server is the HTTP front end: pages, API, static files.
@@ -76,6 +79,8 @@ func New(st *store.Store, bundle *i18n.Bundle, opts Options) (*Server, error) {
 		opts.SessionMaxAge = 30 * 24 * time.Hour
 	}
 	s := &Server{st: st, i18n: bundle, log: opts.Logger, opts: opts}
+	// Webhook payloads carry records exactly as the API shows them.
+	st.SetRecordJSON(recordJSON)
 	var err error
 	if s.imports, err = newImports(); err != nil {
 		return nil, err

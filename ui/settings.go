@@ -29,6 +29,7 @@ func (s *Server) settingsIndex(w http.ResponseWriter, r *http.Request) {
 	add(store.CapAudit, "/settings/audit", "settings.audit")
 	add(store.CapSettings, "/settings/outbox", "mail.outbox")
 	add(store.CapSettings, "/settings/service", "service.title")
+	add(store.CapSettings, "/settings/webhooks", "webhooks.title")
 	add(store.CapCustomize, "/settings/forms", "webforms.title")
 	if a.Can(store.EntContacts, store.ActDelete) {
 		links = append(links, settingsLink{Href: "/duplicates", Label: "duplicates.title", Help: "duplicates.help"})

@@ -451,6 +451,8 @@ func workflowFromForm(form url.Values, wf *store.Workflow) {
 			act.Field, act.Value = g("field"), store.FlexString(g("value"))
 		case store.ActAddTag, store.ActRemoveTag:
 			act.Tag = g("tag")
+		case store.ActWebhook:
+			act.URL, act.Secret = g("url"), g("secret")
 		case store.ActNotify:
 			act.Message = g("message")
 			if u := id("notify_user"); u != 0 {
