@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,4 +235,79 @@ func syncDir(t *testing.T) string {
 		}
 	}
 	return t.TempDir()
+}
+
+// TestCardDAV_Protocol checks app-password auth, discovery, vCard version
+// negotiation and the 412 on a stale edit, over plain HTTP.
+func TestCardDAV_Protocol(t *testing.T) {
+	env := mustServer(t)
+	admin := env.mustSetupAdmin()
+	ctx := context.Background()
+	c, err := env.st.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Marta", "last_name": "Vidal", "email": "marta@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := env.mustToken(admin)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, path, pass, body string, hdr ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, env.srv.URL+path, strings.NewReader(body))
+		if pass != "" {
+			req.SetBasicAuth("anna@example.com", pass)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	card := "/dav/" + strconv.FormatInt(admin.UserID, 10) + "/contacts/cartera/" + strconv.FormatInt(c.ID, 10) + ".vcf"
+	t.Run("auth", func(t *testing.T) {
+		for _, pass := range []string{"", "contrasenya-segura", "crt_not-a-token"} {
+			if resp, _ := do("PROPFIND", "/dav/", pass, "", "Depth", "0"); resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Fatalf("password %q: %d", pass, resp.StatusCode)
+			}
+		}
+	})
+	t.Run("discovery", func(t *testing.T) {
+		resp, _ := do("PROPFIND", "/.well-known/carddav", token, "", "Depth", "0")
+		if resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != "/dav/"+strconv.FormatInt(admin.UserID, 10)+"/" {
+			t.Fatalf("well-known: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("versions", func(t *testing.T) {
+		if _, body := do(http.MethodGet, card, token, ""); !strings.Contains(body, "VERSION:4.0") {
+			t.Fatalf("default GET:\n%s", body)
+		}
+		if _, body := do(http.MethodGet, card, token, "", "Accept", "text/vcard; version=3.0"); !strings.Contains(body, "VERSION:3.0") {
+			t.Fatalf("GET asking 3.0:\n%s", body)
+		}
+		multiget := `<?xml version="1.0"?><C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data content-type="text/vcard" version="3.0"/></D:prop><D:href>` + card + `</D:href></C:addressbook-multiget>`
+		resp, body := do("REPORT", "/dav/"+strconv.FormatInt(admin.UserID, 10)+"/contacts/cartera/", token, multiget, "Content-Type", "application/xml", "Depth", "1")
+		if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "VERSION:3.0") || !strings.Contains(body, "Marta") {
+			t.Fatalf("multiget asking 3.0: %d\n%s", resp.StatusCode, body)
+		}
+	})
+	t.Run("stale edit", func(t *testing.T) {
+		v := "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:cartera:contact:1\r\nFN:Marta Puig\r\nN:Puig;Marta;;;\r\nEND:VCARD\r\n"
+		resp, _ := do(http.MethodPut, card, token, v, "Content-Type", "text/vcard", "If-Match", `"999-0"`)
+		if resp.StatusCode != http.StatusPreconditionFailed {
+			t.Fatalf("stale PUT: %d", resp.StatusCode)
+		}
+		if got, _ := env.st.FindRecord(ctx, admin, store.EntContacts, c.ID); got.Str("last_name") != "Vidal" {
+			t.Fatal("a stale PUT changed the contact")
+		}
+		resp, _ = do(http.MethodPut, card, token, v, "Content-Type", "text/vcard", "If-Match", `"1-0"`)
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PUT with the current ETag: %d", resp.StatusCode)
+		}
+		if got, _ := env.st.FindRecord(ctx, admin, store.EntContacts, c.ID); got.Str("last_name") != "Puig" {
+			t.Fatal("PUT did not update the contact")
+		}
+	})
 }
