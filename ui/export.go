@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/transform"
 
+	"cartera/dav"
 	"cartera/store"
 )
 
@@ -267,36 +268,10 @@ func (s *Server) recordExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// contactCard is a contact as a vCard 4.0.
+// contactCard is a contact as a vCard 4.0, mapped as the CardDAV server
+// maps it (dav.ContactCard), so an exported file and a synced phone agree.
 func contactCard(r *store.Record) vcard.Card {
-	c := vcard.Card{}
-	c.SetValue(vcard.FieldVersion, "4.0")
-	c.SetValue(vcard.FieldUID, "urn:cartera:contact:"+itoa(r.ID))
-	c.SetValue(vcard.FieldFormattedName, r.Title)
-	c.SetName(&vcard.Name{GivenName: r.Str("first_name"), FamilyName: r.Str("last_name")})
-	if v := r.Str("email"); v != "" {
-		c.SetValue(vcard.FieldEmail, v)
-	}
-	if v := r.Str("phone"); v != "" {
-		c.Add(vcard.FieldTelephone, &vcard.Field{Value: v, Params: vcard.Params{vcard.ParamType: {vcard.TypeWork, vcard.TypeVoice}}})
-	}
-	if v := r.Str("mobile"); v != "" {
-		c.Add(vcard.FieldTelephone, &vcard.Field{Value: v, Params: vcard.Params{vcard.ParamType: {vcard.TypeCell}}})
-	}
-	if v := r.Str("title"); v != "" {
-		c.SetValue(vcard.FieldTitle, v)
-	}
-	if v := r.Refs["account_id"]; v != "" {
-		c.SetValue(vcard.FieldOrganization, v)
-	}
-	if v := r.Str("notes"); v != "" {
-		c.SetValue(vcard.FieldNote, v)
-	}
-	if len(r.Tags) > 0 {
-		c.SetCategories(r.Tags)
-	}
-	c.SetRevision(r.UpdatedAt)
-	return c
+	return dav.ContactCard(r, nil, "", "4.0")
 }
 
 // exportXLSX writes the export as a workbook through excelize's stream

@@ -9,6 +9,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -257,4 +259,29 @@ func (e *testEnv) apiHeaders(method, path, token string, body any, h map[string]
 		}
 	}
 	return resp, out
+}
+
+// mustVdirsyncer returns the path of Debian's vdirsyncer, the real CardDAV
+// client the sync tests drive. Without it the test is skipped, except under
+// CI (CI set), where it must run; .ci/run installs it.
+func mustVdirsyncer(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("vdirsyncer")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but vdirsyncer is not on PATH (%v); install it with apt-get install -y vdirsyncer", err)
+		}
+		t.Skipf("skipping CardDAV client test: vdirsyncer is not on PATH (%v); install it with apt-get install -y vdirsyncer", err)
+	}
+	return path
+}
+
+// mustToken makes an API token (a CardDAV app password) for a user.
+func (e *testEnv) mustToken(a *store.Actor) string {
+	e.t.Helper()
+	secret, _, err := e.st.CreateToken(context.Background(), a, a.UserID, "phone")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
 }

@@ -79,8 +79,11 @@ func securityHeaders(next http.Handler) http.Handler {
 // limitBody bounds every request body so a huge post cannot exhaust memory.
 func limitBody(n int64, next http.Handler, uploads ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && !slices.Contains(uploads, r.URL.Path) {
-			// Upload endpoints set their own, larger limit.
+		if r.Body != nil && !slices.ContainsFunc(uploads, func(u string) bool {
+			return u == r.URL.Path || strings.HasSuffix(u, "/") && strings.HasPrefix(r.URL.Path, u)
+		}) {
+			// Upload endpoints (and trees given with a trailing "/", like
+			// CardDAV's) set their own, larger limit.
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 		}
 		next.ServeHTTP(w, r)

@@ -82,6 +82,7 @@ var navSections = []navItem{
 	{Section: "activities", Href: "/activities", Label: "entity.activities", Icon: "✎"},
 	{Section: "activities", Href: "/inbox", Label: "inbox.nav", Icon: "✉"},
 	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
+	{Section: "tasks", Href: "/calendar", Label: "calendar.nav", Icon: "▣"},
 	{Section: "cases", Href: "/cases", Label: "entity.cases", Icon: "⚑"},
 	{Section: "reports", Href: "/reports", Label: "section.reports", Icon: "▤"},
 	{Section: "settings", Href: "/settings", Label: "nav.settings", Icon: "⚙"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"cartera/dav"
 	"cartera/store"
 )
 
@@ -32,6 +33,17 @@ func (s *Server) routes() http.Handler {
 
 	// The API reference is public, so tools and people can read it first.
 	r.HandleFunc("/api/v1/openapi.json", s.apiOpenAPI).Methods(http.MethodGet)
+	// CardDAV and the calendar feed (ui/calendar.go, package dav): clients
+	// that are not browsers, authenticated by an app password or a feed
+	// secret rather than the session cookie. They stay behind
+	// CrossOriginProtection: sync clients send no Origin or Sec-Fetch-Site
+	// header and pass, while a browser page elsewhere cannot make a visitor's
+	// browser write with Basic credentials it cached.
+	cardDAV := dav.NewCardDAV(s.st)
+	r.PathPrefix(dav.Prefix + "/").Handler(cardDAV)
+	r.Handle("/.well-known/carddav", cardDAV)
+	r.HandleFunc("/ical/{secret:[A-Za-z0-9_-]{20,100}}.ics", s.calendarFeed).Methods(http.MethodGet, http.MethodHead)
+
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(s.apiAuth, s.apiRateLimit())
 	api.HandleFunc("/me", s.apiMe).Methods(http.MethodGet)
@@ -235,6 +247,12 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/opportunities/board", s.authed(s.board)).Methods(http.MethodGet)
 	p.Handle("/opportunities/{id:[0-9]+}/stage", s.authed(s.stageMove)).Methods(http.MethodPost)
 	p.Handle("/tasks/mine", s.authed(s.myTasks)).Methods(http.MethodGet)
+	// Calendar, its feed and contact sync settings (ui/calendar.go).
+	p.Handle("/calendar", s.authed(s.calendarPage)).Methods(http.MethodGet)
+	p.Handle("/calendar/move", s.authed(s.calendarMove)).Methods(http.MethodPost)
+	p.Handle("/profile/feed", s.authed(s.profileFeed)).Methods(http.MethodPost)
+	p.Handle("/profile/sync", s.authed(s.syncPage)).Methods(http.MethodGet)
+	p.Handle("/profile/sync", s.authed(s.profileSync)).Methods(http.MethodPost)
 	p.Handle("/leads/{id:[0-9]+}/convert", s.authed(s.convertForm)).Methods(http.MethodGet)
 	p.Handle("/leads/{id:[0-9]+}/convert", s.authed(s.convertSubmit)).Methods(http.MethodPost)
 	// Customer service (ui/service.go): settings, replies from the case
@@ -277,7 +295,7 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	var h http.Handler = r
 	h = cop.Handler(h)
-	h = limitBody(maxFormBody, h, "/import", "/api/v1/imports")
+	h = limitBody(maxFormBody, h, "/import", "/api/v1/imports", dav.Prefix+"/")
 	h = securityHeaders(h)
 	h = s.logRequests(h)
 	return h
