@@ -159,6 +159,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		MaxUpload:      int64(cfg.Import.MaxUploadMB) << 20,
 		MaxImportRows:  cfg.Import.MaxRows,
 		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
+		BaseURL:        cfg.Server.BaseURL,
 	})
 	if err != nil {
 		return err
@@ -206,6 +207,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	sched.Jobs = []automation.Job{
 		{Name: "task reminders", Run: st.SendDueReminders},
 		{Name: "daily digests", Run: st.SendDigests},
+		// E-mail campaigns: start those due, queue their paced messages.
+		{Name: "campaigns", Run: srvUI.RunCampaigns},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

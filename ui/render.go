@@ -83,6 +83,7 @@ var navSections = []navItem{
 	{Section: "activities", Href: "/inbox", Label: "inbox.nav", Icon: "✉"},
 	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
 	{Section: "cases", Href: "/cases", Label: "entity.cases", Icon: "⚑"},
+	{Section: "marketing", Href: "/marketing", Label: "marketing.nav", Icon: "✉"},
 	{Section: "reports", Href: "/reports", Label: "section.reports", Icon: "▤"},
 	{Section: "settings", Href: "/settings", Label: "nav.settings", Icon: "⚙"},
 }

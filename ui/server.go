@@ -42,6 +42,9 @@ type Options struct {
 	MaxImportRows int
 	// MaxUnzipped bounds an Excel file's decompressed size (0: default).
 	MaxUnzipped int64
+	// BaseURL is Cartera's public address ([server] base_url), the root of
+	// the links in campaign e-mails (unsubscribe, open, click).
+	BaseURL string
 }
 
 // Server is the HTTP front end: pages, API, static files.
