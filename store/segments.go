@@ -26,14 +26,14 @@ var SegmentEntities = []Entity{EntContacts, EntLeads}
 // Segment is a named audience: a dynamic filter evaluated live, or a
 // static list of chosen records.
 type Segment struct {
-	ID         int64       `json:"id,string"`
-	Name       string      `json:"name"`
-	Entity     Entity      `json:"entity"`
-	Kind       string      `json:"kind"`
+	ID         int64              `json:"id,string"`
+	Name       string             `json:"name"`
+	Entity     Entity             `json:"entity"`
+	Kind       string             `json:"kind"`
 	Conditions []SegmentCondition `json:"conditions"`
-	OwnerID    int64       `json:"owner_id,string"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
+	OwnerID    int64              `json:"owner_id,string"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
 }
 
 // SegmentCondition is one rule of a dynamic segment; all of a segment's
@@ -143,7 +143,7 @@ func (s *Store) conditionSQL(d *EntityDef, c SegmentCondition, now time.Time) (s
 		args2 := append(slices.Clone(args[:len(won)]), since)
 		// A deal won with the contact, or with the contact's company.
 		return "(t.id IN (SELECT o.contact_id FROM opportunities o WHERE o.stage IN (" + in + ") AND o.closed_at >= ? AND o.deleted_at = 0 AND o.contact_id IS NOT NULL)" +
-			" OR t.account_id IN (SELECT o.account_id FROM opportunities o WHERE o.stage IN (" + in + ") AND o.closed_at >= ? AND o.deleted_at = 0 AND o.account_id IS NOT NULL))",
+				" OR t.account_id IN (SELECT o.account_id FROM opportunities o WHERE o.stage IN (" + in + ") AND o.closed_at >= ? AND o.deleted_at = 0 AND o.account_id IS NOT NULL))",
 			append(args, args2...), ""
 	case strings.HasPrefix(c.Field, "account."):
 		key := strings.TrimPrefix(c.Field, "account.")

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,3 +227,14 @@ func (e *testEnv) apiContent(method, path, token, contentType string, body io.Re
 }
 
 func strconvFormat(v int64) string { return strconv.FormatInt(v, 10) }
+
+// regexpFind returns the first match of a pattern in s, failing the test
+// when there is none.
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindString(s)
+	if m == "" {
+		t.Fatalf("no %s in %q", pattern, s)
+	}
+	return m
+}
