@@ -163,6 +163,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
 		// Each API token's request budget ([api] rate_per_minute).
 		APIRatePerMinute: cfg.API.RatePerMinute,
+		BaseURL:          cfg.Server.BaseURL,
 	})
 	if err != nil {
 		return err
@@ -224,6 +225,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 			return st.SendCaseSurveys(ctx, now, cfg.Server.BaseURL)
 		}},
 		{Name: "webhook log purge", Run: st.PurgeWebhookDeliveries},
+		// E-mail campaigns: start those due, queue their paced messages.
+		{Name: "campaigns", Run: srvUI.RunCampaigns},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

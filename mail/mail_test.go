@@ -76,7 +76,7 @@ func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
 
 // startSMTP serves on addr ("127.0.0.1:0" for any port) until the test ends.
-func startSMTP(t *testing.T, addr string) *smtpServer {
+func startSMTP(t testing.TB, addr string) *smtpServer {
 	t.Helper()
 	s := &smtpServer{}
 	s.srv = smtp.NewServer(s)

@@ -100,6 +100,18 @@ func (s *Sender) message(m *store.OutboxMessage) (*gomail.Msg, error) {
 		}
 	}
 	msg.Subject(m.Subject)
+	// Extra headers (List-Unsubscribe, RFC 8058) in a fixed order; the
+	// store allow-lists their names and refused control characters.
+	for _, name := range store.OutboxHeaders {
+		v, ok := m.Headers[name]
+		if !ok {
+			continue
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, &Error{Permanent: true, Err: errors.New("line break in a header value")}
+		}
+		msg.SetGenHeader(gomail.Header(name), v)
+	}
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDate()
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)

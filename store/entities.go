@@ -160,6 +160,7 @@ var defs = map[Entity]*EntityDef{
 			{Key: "title", Kind: KText, Max: 100, List: true, Filter: true, Search: true},
 			{Key: "account_id", Kind: KRef, Ref: EntAccounts, List: true, Filter: true},
 			{Key: "notes", Kind: KLongText, Max: 20000},
+			consentField, consentAtField, consentSourceField, languageField,
 		},
 	},
 	EntLeads: {
@@ -178,6 +179,7 @@ var defs = map[Entity]*EntityDef{
 			{Key: "converted_account_id", Kind: KRef, Ref: EntAccounts, ReadOnly: true},
 			{Key: "converted_contact_id", Kind: KRef, Ref: EntContacts, ReadOnly: true},
 			{Key: "converted_opportunity_id", Kind: KRef, Ref: EntOpportunities, ReadOnly: true},
+			consentField, consentAtField, consentSourceField, languageField,
 		},
 	},
 	EntOpportunities: {
@@ -276,6 +278,8 @@ var picklists = map[string][]Option{
 	"source":             opts("web_form", "event", "referral", "advertising", "cold_call", "import", "other"),
 	"customer_type":      opts("business", "individual", "public_administration", "nonprofit"),
 	"potential":          opts("high", "medium", "low"),
+	"marketing_consent":  opts(ConsentUnknown, ConsentOptedIn, ConsentOptedOut),
+	"contact_language":   opts("ca", "es", "en"),
 	"lead_status":        opts("new", "contacted", "qualified", "disqualified", "converted"),
 	"forecast_category":  opts("pipeline", "best_case", "commit", "closed", "omitted"),
 	"lost_reason":        opts("price", "competitor", "no_budget", "no_decision", "timing", "other"),

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,7 +61,16 @@ type OutgoingEmail struct {
 	// Entity and RecordID name the record the message concerns, if any.
 	Entity   Entity
 	RecordID int64
+	// NotBefore, when set, holds the message until then (a campaign's
+	// throttle paces its messages this way).
+	NotBefore time.Time
+	// Headers are extra header lines, by name; only OutboxHeaders are
+	// allowed (List-Unsubscribe for campaigns, RFC 8058).
+	Headers map[string]string
 }
+
+// OutboxHeaders are the extra headers an outbox message may carry.
+var OutboxHeaders = []string{"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Precedence"}
 
 // OutboxMessage is one row of the outbox.
 type OutboxMessage struct {
@@ -79,6 +90,7 @@ type OutboxMessage struct {
 	LastError     string
 	Entity        Entity
 	RecordID      int64
+	Headers       map[string]string
 	CreatedBy     int64
 	CreatedAt     time.Time
 	SentAt        time.Time
@@ -143,6 +155,11 @@ func validateEmail(e OutgoingEmail) (OutgoingEmail, error) {
 	if e.Entity != "" && (len(e.Entity) > 40 || !validKey(string(e.Entity))) {
 		fe.add("entity", "error.invalid")
 	}
+	for k, v := range e.Headers {
+		if !slices.Contains(OutboxHeaders, k) || len(v) > 2000 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			fe.add("headers", "error.invalid")
+		}
+	}
 	return e, fe.err()
 }
 
@@ -159,11 +176,20 @@ func (s *Store) enqueueEmail(ctx context.Context, tx *sql.Tx, a *Actor, e Outgoi
 		rec = e.RecordID
 	}
 	now := s.nowMS()
+	due := now
+	if !e.NotBefore.IsZero() {
+		due = ms(e.NotBefore)
+	}
+	headers := ""
+	if len(e.Headers) > 0 {
+		b, _ := json.Marshal(e.Headers)
+		headers = string(b)
+	}
 	res, err := execTx(ctx, tx, `INSERT INTO outbox (idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html,
-		status, next_attempt_at, entity, record_id, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+		status, next_attempt_at, entity, record_id, created_by, created_at, headers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
 		e.Key, MessageIDFor(e.Key, s.mailDomain()), e.To, e.ToName, e.ReplyTo, e.Subject, e.Text, e.HTML,
-		now, string(e.Entity), rec, a.auditUser(), now)
+		due, string(e.Entity), rec, a.auditUser(), now, headers)
 	if err != nil {
 		return 0, false, err
 	}
@@ -204,16 +230,22 @@ func (s *Store) QueueEmail(ctx context.Context, a *Actor, e OutgoingEmail) (*Out
 }
 
 const outboxCols = `id, idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html, status, attempts,
-	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at`
+	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at, headers`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanOutbox(r rowScanner) (*OutboxMessage, error) {
 	m := &OutboxMessage{}
 	var next, lease, created, sent int64
+	var headers string
 	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.To, &m.ToName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts,
-		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent); err != nil {
+		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent, &headers); err != nil {
 		return nil, err
+	}
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &m.Headers); err != nil {
+			return nil, err
+		}
 	}
 	m.NextAttemptAt, m.LeaseUntil, m.CreatedAt, m.SentAt = fromMS(next), fromMS(lease), fromMS(created), fromMS(sent)
 	return m, nil

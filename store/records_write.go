@@ -264,6 +264,8 @@ func (d *EntityDef) derived(vals map[string]any) map[string]any {
 func (s *Store) lifecycle(d *EntityDef, old, vals map[string]any, explicit map[string]bool, now time.Time, extra map[string]any) {
 	changed := func(k string) bool { return old == nil || !equalValues(old[k], vals[k]) }
 	switch d.Entity {
+	case EntContacts, EntLeads:
+		consentLifecycle(changed, vals, explicit, now)
 	case EntOpportunities:
 		if changed("stage") {
 			st, _ := vals["stage"].(string)

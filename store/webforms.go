@@ -541,6 +541,10 @@ func (s *Store) SubmitWebForm(ctx context.Context, slug string, values map[strin
 		if f.Entity == EntLeads {
 			in.Values["source"] = "web_form"
 		}
+		if consent != "" {
+			// The ticked box is marketing consent (issue 9).
+			in.Values["marketing_consent"], in.Values["marketing_consent_source"] = ConsentOptedIn, ConsentSourceWebForm
+		}
 		owner, rotate, err := s.webFormOwner(ctx, tx, f)
 		if err != nil {
 			return err
@@ -594,6 +598,11 @@ func (s *Store) SubmitWebForm(ctx context.Context, slug string, values map[strin
 			}
 			if err := s.addTags(ctx, tx, sys, e, id, f.Tags); err != nil {
 				return err
+			}
+			if consent != "" {
+				if _, err := s.setConsent(ctx, tx, sys, e, id, ConsentOptedIn, ConsentSourceWebForm); err != nil {
+					return err
+				}
 			}
 		}
 		res.RecordID = id

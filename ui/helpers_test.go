@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,4 +285,15 @@ func (e *testEnv) mustToken(a *store.Actor) string {
 		e.t.Fatal(err)
 	}
 	return secret
+}
+
+// regexpFind returns the first match of a pattern in s, failing the test
+// when there is none.
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindString(s)
+	if m == "" {
+		t.Fatalf("no %s in %q", pattern, s)
+	}
+	return m
 }

@@ -84,6 +84,7 @@ var navSections = []navItem{
 	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
 	{Section: "tasks", Href: "/calendar", Label: "calendar.nav", Icon: "▣"},
 	{Section: "cases", Href: "/cases", Label: "entity.cases", Icon: "⚑"},
+	{Section: "marketing", Href: "/marketing", Label: "marketing.nav", Icon: "✉"},
 	{Section: "reports", Href: "/reports", Label: "section.reports", Icon: "▤"},
 	{Section: "settings", Href: "/settings", Label: "nav.settings", Icon: "⚙"},
 }

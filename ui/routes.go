@@ -77,6 +77,17 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/webhooks/{id:[0-9]+}/deliveries", s.apiWebhookDeliveries).Methods(http.MethodGet)
 	api.HandleFunc("/webhooks/{id:[0-9]+}/deliveries/{delivery_id:[0-9]+}/resend", s.apiWebhookResend).Methods(http.MethodPost)
 	api.HandleFunc("/{entity:accounts|contacts|leads|opportunities}/external/{system:[a-z0-9][a-z0-9_.-]{0,39}}/{external_id}", s.apiUpsertExternal).Methods(http.MethodPut)
+	// Marketing: segments and campaigns (ui/api_marketing.go).
+	api.HandleFunc("/segments", s.apiSegments).Methods(http.MethodGet)
+	api.HandleFunc("/segments", s.apiSegmentCreate).Methods(http.MethodPost)
+	api.HandleFunc("/segments/{id:[0-9]+}", s.apiSegmentGet).Methods(http.MethodGet)
+	api.HandleFunc("/segments/{id:[0-9]+}/members", s.apiSegmentMembers).Methods(http.MethodGet)
+	api.HandleFunc("/segments/{id:[0-9]+}/members", s.apiSegmentMembersChange).Methods(http.MethodPost)
+	api.HandleFunc("/campaigns", s.apiCampaigns).Methods(http.MethodGet)
+	api.HandleFunc("/campaigns", s.apiCampaignCreate).Methods(http.MethodPost)
+	api.HandleFunc("/campaigns/{id:[0-9]+}", s.apiCampaignGet).Methods(http.MethodGet)
+	api.HandleFunc("/campaigns/{id:[0-9]+}/stats", s.apiCampaignStats).Methods(http.MethodGet)
+	api.HandleFunc("/campaigns/{id:[0-9]+}/{action:schedule|cancel|test}", s.apiCampaignAction).Methods(http.MethodPost)
 	api.HandleFunc("/imports", s.apiImportCreate).Methods(http.MethodPost)
 	api.HandleFunc("/imports/{id:[0-9]+}", s.apiImportGet).Methods(http.MethodGet)
 	api.HandleFunc("/imports/{id:[0-9]+}/undo", s.apiImportUndo).Methods(http.MethodPost)
@@ -113,6 +124,14 @@ func (s *Server) routes() http.Handler {
 	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.show).Methods(http.MethodGet, http.MethodHead)
 	p.HandleFunc("/f/{slug:[a-z0-9-]+}", wf.submit).Methods(http.MethodPost)
 	p.HandleFunc("/f/{slug:[a-z0-9-]+}/thanks", wf.thanks).Methods(http.MethodGet, http.MethodHead)
+
+	// Signed links of campaign e-mails: no login, rate-limited
+	// (ui/marketing_public.go).
+	ml, link := s.newPublicLinks(), "/{campaign:[0-9]+}/{record:[0-9]+}/{sig:[0-9a-f]{32}}"
+	p.HandleFunc("/m/u"+link, ml.unsubscribeForm).Methods(http.MethodGet, http.MethodHead)
+	p.HandleFunc("/m/u"+link, ml.unsubscribe).Methods(http.MethodPost)
+	p.HandleFunc("/m/o"+link, ml.open).Methods(http.MethodGet, http.MethodHead)
+	p.HandleFunc("/m/c"+link, ml.click).Methods(http.MethodGet, http.MethodHead)
 
 	p.Handle("/profile", s.authed(s.profileForm)).Methods(http.MethodGet)
 	p.Handle("/profile", s.authed(s.profileSubmit)).Methods(http.MethodPost)
@@ -234,6 +253,17 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/goals", s.authed(s.goalSave)).Methods(http.MethodPost)
 	p.Handle("/goals/{id:[0-9]+}", s.authed(s.goalSave)).Methods(http.MethodPost)
 	p.Handle("/goals/{id:[0-9]+}/delete", s.authed(s.goalDelete)).Methods(http.MethodPost)
+	// Marketing: segments and campaigns (ui/marketing.go).
+	p.Handle("/marketing", s.authed(s.marketingIndex)).Methods(http.MethodGet)
+	p.Handle("/marketing/settings", s.requireCap(store.CapSettings, s.marketingSettings)).Methods(http.MethodPost)
+	p.Handle("/marketing/segments", s.authed(s.segmentCreate)).Methods(http.MethodPost)
+	p.Handle("/marketing/segments/{id:[0-9]+}", s.authed(s.segmentShow)).Methods(http.MethodGet)
+	p.Handle("/marketing/segments/{id:[0-9]+}", s.authed(s.segmentSave)).Methods(http.MethodPost)
+	p.Handle("/marketing/segments/{id:[0-9]+}/members", s.authed(s.segmentMembers)).Methods(http.MethodPost)
+	p.Handle("/marketing/segments/{id:[0-9]+}/delete", s.authed(s.segmentDelete)).Methods(http.MethodPost)
+	p.Handle("/marketing/campaigns", s.authed(s.campaignCreate)).Methods(http.MethodPost)
+	p.Handle("/marketing/campaigns/{id:[0-9]+}", s.authed(s.campaignShow)).Methods(http.MethodGet)
+	p.Handle("/marketing/campaigns/{id:[0-9]+}/{action:schedule|test|cancel}", s.authed(s.campaignAction)).Methods(http.MethodPost)
 	p.Handle("/search", s.authed(s.search)).Methods(http.MethodGet)
 	p.Handle("/tags", s.authed(s.tags)).Methods(http.MethodGet)
 	p.Handle("/tags/{id:[0-9]+}", s.authed(s.tagRename)).Methods(http.MethodPost)
@@ -293,6 +323,10 @@ func (s *Server) routes() http.Handler {
 	})
 
 	cop := http.NewCrossOriginProtection()
+	// RFC 8058: a mail program's one-click unsubscribe is a cross-site POST
+	// with no session; only this signed path skips the origin check (it
+	// changes nothing but the signed recipient's own consent).
+	cop.AddInsecureBypassPattern("POST /m/u/{campaign}/{record}/{sig}")
 	var h http.Handler = r
 	h = cop.Handler(h)
 	h = limitBody(maxFormBody, h, "/import", "/api/v1/imports", dav.Prefix+"/")

@@ -45,6 +45,9 @@ type Options struct {
 	// APIRatePerMinute is each API token's request budget ([api]
 	// rate_per_minute); 0 means no limit.
 	APIRatePerMinute int
+	// BaseURL is Cartera's public address ([server] base_url), the root of
+	// the links in campaign e-mails (unsubscribe, open, click).
+	BaseURL string
 }
 
 // Server is the HTTP front end: pages, API, static files.
