@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,7 +60,20 @@ type OutgoingEmail struct {
 	// Entity and RecordID name the record the message concerns, if any.
 	Entity   Entity
 	RecordID int64
+	// Attachments are files sent with the message (a scheduled report's
+	// CSV and XLSX).
+	Attachments []Attachment
 }
+
+// Attachment is a file attached to an outgoing e-mail.
+type Attachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"`
+}
+
+// maxAttachmentBytes bounds the attachments of one message.
+const maxAttachmentBytes = 10 << 20
 
 // OutboxMessage is one row of the outbox.
 type OutboxMessage struct {
@@ -82,6 +96,7 @@ type OutboxMessage struct {
 	CreatedBy     int64
 	CreatedAt     time.Time
 	SentAt        time.Time
+	Attachments   []Attachment
 }
 
 // MessageIDFor derives the Message-ID (without angle brackets) of the
@@ -143,6 +158,19 @@ func validateEmail(e OutgoingEmail) (OutgoingEmail, error) {
 	if e.Entity != "" && (len(e.Entity) > 40 || !validKey(string(e.Entity))) {
 		fe.add("entity", "error.invalid")
 	}
+	size := 0
+	for _, at := range e.Attachments {
+		size += len(at.Data)
+		if n, k := cleanText(at.Name, true, 200); k != "" || strings.ContainsAny(n, "/\\\"") {
+			fe.add("attachments", "error.invalid")
+		}
+		if t, k := cleanText(at.Type, true, 200); k != "" || !strings.Contains(t, "/") {
+			fe.add("attachments", "error.invalid")
+		}
+	}
+	if size > maxAttachmentBytes {
+		fe.add("attachments", "error.too_long")
+	}
 	return e, fe.err()
 }
 
@@ -159,11 +187,19 @@ func (s *Store) enqueueEmail(ctx context.Context, tx *sql.Tx, a *Actor, e Outgoi
 		rec = e.RecordID
 	}
 	now := s.nowMS()
+	atts := ""
+	if len(e.Attachments) > 0 {
+		b, err := json.Marshal(e.Attachments)
+		if err != nil {
+			return 0, false, err
+		}
+		atts = string(b)
+	}
 	res, err := execTx(ctx, tx, `INSERT INTO outbox (idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html,
-		status, next_attempt_at, entity, record_id, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+		status, next_attempt_at, entity, record_id, created_by, created_at, attachments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
 		e.Key, MessageIDFor(e.Key, s.mailDomain()), e.To, e.ToName, e.ReplyTo, e.Subject, e.Text, e.HTML,
-		now, string(e.Entity), rec, a.auditUser(), now)
+		now, string(e.Entity), rec, a.auditUser(), now, atts)
 	if err != nil {
 		return 0, false, err
 	}
@@ -204,16 +240,22 @@ func (s *Store) QueueEmail(ctx context.Context, a *Actor, e OutgoingEmail) (*Out
 }
 
 const outboxCols = `id, idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html, status, attempts,
-	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at`
+	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at, attachments`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanOutbox(r rowScanner) (*OutboxMessage, error) {
 	m := &OutboxMessage{}
 	var next, lease, created, sent int64
+	var atts string
 	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.To, &m.ToName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts,
-		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent); err != nil {
+		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent, &atts); err != nil {
 		return nil, err
+	}
+	if atts != "" {
+		if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil {
+			return nil, err
+		}
 	}
 	m.NextAttemptAt, m.LeaseUntil, m.CreatedAt, m.SentAt = fromMS(next), fromMS(lease), fromMS(created), fromMS(sent)
 	return m, nil
