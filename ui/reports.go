@@ -356,6 +356,9 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) {
 			"url": "/api/v1/reports/" + rep.Key})
 	}
 	out = append(out, map[string]any{"key": "custom", "kind": "custom", "available": true, "allowed": true, "url": "/api/v1/reports/custom"})
+	for _, rep := range s.savedForIndex(r) {
+		out = append(out, apiSavedReport(rep))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
