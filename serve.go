@@ -206,6 +206,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	sched.Jobs = []automation.Job{
 		{Name: "task reminders", Run: st.SendDueReminders},
 		{Name: "daily digests", Run: st.SendDigests},
+		// Scheduled report e-mails, rendered per recipient (ui/report_schedules.go).
+		{Name: "scheduled reports", Run: srvUI.SendScheduledReports},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {
