@@ -298,4 +298,3 @@ func fileName(title string) string {
 	}
 	return n
 }
-
