@@ -227,6 +227,8 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		{Name: "webhook log purge", Run: st.PurgeWebhookDeliveries},
 		// E-mail campaigns: start those due, queue their paced messages.
 		{Name: "campaigns", Run: srvUI.RunCampaigns},
+		// Scheduled report e-mails, rendered per recipient (ui/report_schedules.go).
+		{Name: "scheduled reports", Run: srvUI.SendScheduledReports},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

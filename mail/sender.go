@@ -3,6 +3,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -117,6 +118,12 @@ func (s *Sender) message(m *store.OutboxMessage) (*gomail.Msg, error) {
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if strings.TrimSpace(m.HTML) != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	for _, a := range m.Attachments {
+		if strings.ContainsAny(a.Name+a.Type, "\r\n") {
+			return nil, &Error{Permanent: true, Err: errors.New("line break in an attachment's name or type")}
+		}
+		msg.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.Type)))
 	}
 	return msg, nil
 }

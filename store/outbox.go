@@ -67,10 +67,23 @@ type OutgoingEmail struct {
 	// Headers are extra header lines, by name; only OutboxHeaders are
 	// allowed (List-Unsubscribe for campaigns, RFC 8058).
 	Headers map[string]string
+	// Attachments are files sent with the message (a scheduled report's
+	// CSV and XLSX).
+	Attachments []Attachment
 }
 
 // OutboxHeaders are the extra headers an outbox message may carry.
 var OutboxHeaders = []string{"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Precedence"}
+
+// Attachment is a file attached to an outgoing e-mail.
+type Attachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"`
+}
+
+// maxAttachmentBytes bounds the attachments of one message.
+const maxAttachmentBytes = 10 << 20
 
 // OutboxMessage is one row of the outbox.
 type OutboxMessage struct {
@@ -94,6 +107,7 @@ type OutboxMessage struct {
 	CreatedBy     int64
 	CreatedAt     time.Time
 	SentAt        time.Time
+	Attachments   []Attachment
 }
 
 // MessageIDFor derives the Message-ID (without angle brackets) of the
@@ -160,6 +174,19 @@ func validateEmail(e OutgoingEmail) (OutgoingEmail, error) {
 			fe.add("headers", "error.invalid")
 		}
 	}
+	size := 0
+	for _, at := range e.Attachments {
+		size += len(at.Data)
+		if n, k := cleanText(at.Name, true, 200); k != "" || strings.ContainsAny(n, "/\\\"") {
+			fe.add("attachments", "error.invalid")
+		}
+		if t, k := cleanText(at.Type, true, 200); k != "" || !strings.Contains(t, "/") {
+			fe.add("attachments", "error.invalid")
+		}
+	}
+	if size > maxAttachmentBytes {
+		fe.add("attachments", "error.too_long")
+	}
 	return e, fe.err()
 }
 
@@ -185,11 +212,19 @@ func (s *Store) enqueueEmail(ctx context.Context, tx *sql.Tx, a *Actor, e Outgoi
 		b, _ := json.Marshal(e.Headers)
 		headers = string(b)
 	}
+	atts := ""
+	if len(e.Attachments) > 0 {
+		b, err := json.Marshal(e.Attachments)
+		if err != nil {
+			return 0, false, err
+		}
+		atts = string(b)
+	}
 	res, err := execTx(ctx, tx, `INSERT INTO outbox (idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html,
-		status, next_attempt_at, entity, record_id, created_by, created_at, headers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+		status, next_attempt_at, entity, record_id, created_by, created_at, headers, attachments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
 		e.Key, MessageIDFor(e.Key, s.mailDomain()), e.To, e.ToName, e.ReplyTo, e.Subject, e.Text, e.HTML,
-		due, string(e.Entity), rec, a.auditUser(), now, headers)
+		due, string(e.Entity), rec, a.auditUser(), now, headers, atts)
 	if err != nil {
 		return 0, false, err
 	}
@@ -230,17 +265,22 @@ func (s *Store) QueueEmail(ctx context.Context, a *Actor, e OutgoingEmail) (*Out
 }
 
 const outboxCols = `id, idempotency_key, message_id, to_addr, to_name, reply_to, subject, body_text, body_html, status, attempts,
-	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at, headers`
+	next_attempt_at, lease_until, last_error, entity, COALESCE(record_id, 0), COALESCE(created_by, 0), created_at, sent_at, headers, attachments`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanOutbox(r rowScanner) (*OutboxMessage, error) {
 	m := &OutboxMessage{}
 	var next, lease, created, sent int64
-	var headers string
+	var headers, atts string
 	if err := r.Scan(&m.ID, &m.Key, &m.MessageID, &m.To, &m.ToName, &m.ReplyTo, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts,
-		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent, &headers); err != nil {
+		&next, &lease, &m.LastError, &m.Entity, &m.RecordID, &m.CreatedBy, &created, &sent, &headers, &atts); err != nil {
 		return nil, err
+	}
+	if atts != "" {
+		if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil {
+			return nil, err
+		}
 	}
 	if headers != "" {
 		if err := json.Unmarshal([]byte(headers), &m.Headers); err != nil {

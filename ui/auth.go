@@ -206,6 +206,6 @@ func safeNext(next string) string {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(r, "home.title")
 	p.Section = "home"
-	p.Data = homeData{Checklist: s.homeChecklist(r)}
+	p.Data = homeData{Checklist: s.homeChecklist(r), Dashboard: s.homeDashboard(r)}
 	s.render(w, r, http.StatusOK, "home", p)
 }

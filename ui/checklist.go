@@ -12,6 +12,8 @@ import (
 type homeData struct {
 	// Checklist is the setup checklist card, nil when it is not shown.
 	Checklist *store.Checklist
+	// Dashboard is the reader's report widgets (ui/dashboards.go).
+	Dashboard *dashboardData
 }
 
 // checklist computes the setup checklist for the request's actor, adding

@@ -186,6 +186,22 @@ func (s *Server) runReport(r *http.Request, key string) (*reportView, error) {
 	if !res.From.IsZero() {
 		v.From, v.To = res.From.In(loc).Format("2006-01-02"), res.To.In(loc).AddDate(0, 0, -1).Format("2006-01-02")
 	}
+	reportFormat{tr: tr, sc: sc, currency: currency}.fill(v, tr.T("report."+key+".title"))
+	return v, nil
+}
+
+// reportFormat is how one reader sees reports: their words, the firm's
+// schema and currency; pages and scheduled e-mails share it.
+type reportFormat struct {
+	tr       *i18n.Translator
+	sc       *store.Schema
+	currency string
+}
+
+// fill formats a result's cells, totals and chart into a view whose
+// Headers are already set.
+func (f reportFormat) fill(v *reportView, title string) {
+	res, tr, sc, currency := v.Res, f.tr, f.sc, f.currency
 	cell := func(i int, val any) reportCell {
 		k := res.Kinds[i]
 		c := reportCell{Text: reportText(sc, tr, currency, k, val), Right: k == "money" || k == "percent" || k == "number" || k == "int"}
@@ -209,8 +225,8 @@ func (s *Server) runReport(r *http.Request, key string) (*reportView, error) {
 			v.Totals[0].Text = tr.T("report.total")
 		}
 	}
-	if res.Chart != nil {
-		ch := report.Chart{Title: tr.T("report." + key + ".title")}
+	if res.Chart != nil && len(res.Chart.Series) > 0 {
+		ch := report.Chart{Title: title}
 		for _, sIdx := range res.Chart.Series {
 			ch.Series = append(ch.Series, v.Headers[sIdx])
 		}
@@ -223,9 +239,6 @@ func (s *Server) runReport(r *http.Request, key string) (*reportView, error) {
 		}
 		kind := res.Kinds[res.Chart.Series[0]]
 		ch.Format = func(f float64) string {
-			if kind == "money" {
-				return tr.Number(f, 0)
-			}
 			if kind == "percent" {
 				return tr.Number(f, 0) + " %"
 			}
@@ -233,7 +246,6 @@ func (s *Server) runReport(r *http.Request, key string) (*reportView, error) {
 		}
 		v.Chart = template.HTML(report.SVG(res, ch))
 	}
-	return v, nil
 }
 
 // writeReportFile answers a report as CSV or XLSX.
@@ -289,7 +301,8 @@ func (s *Server) reportsIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.newPage(r, "report.index_title")
 	p.Section = "reports"
-	p.Data = map[string]any{"Groups": groups, "Goals": true}
+	p.Data = map[string]any{"Groups": groups, "Goals": true, "Saved": s.savedForIndex(r),
+		"Schedules": reqCtxOf(r).actor.Has(store.CapAutomation)}
 	s.render(w, r, http.StatusOK, "reports", p)
 }
 
@@ -343,6 +356,9 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) {
 			"url": "/api/v1/reports/" + rep.Key})
 	}
 	out = append(out, map[string]any{"key": "custom", "kind": "custom", "available": true, "allowed": true, "url": "/api/v1/reports/custom"})
+	for _, rep := range s.savedForIndex(r) {
+		out = append(out, apiSavedReport(rep))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 

@@ -54,6 +54,11 @@ func (s *Server) routes() http.Handler {
 	// Standard reports and goals (ui/reports.go, ui/goals.go); /reports/custom
 	// above is registered first so it never reads as a report key.
 	api.HandleFunc("/reports", s.apiReports).Methods(http.MethodGet)
+	// Saved custom reports and dashboards (ui/report_builder.go, ui/dashboards.go).
+	api.HandleFunc("/reports", s.apiSavedReportCreate).Methods(http.MethodPost)
+	api.HandleFunc("/reports/saved/{id:[0-9]+}", s.apiSavedReportRun).Methods(http.MethodGet)
+	api.HandleFunc("/dashboard", s.apiDashboard).Methods(http.MethodGet)
+	api.HandleFunc("/dashboard", s.apiDashboardPut).Methods(http.MethodPut)
 	api.HandleFunc("/reports/{key:[a-z_]+}", s.apiReportStandard).Methods(http.MethodGet)
 	api.HandleFunc("/goals", s.apiGoals).Methods(http.MethodGet)
 	api.HandleFunc("/goals", s.apiGoalCreate).Methods(http.MethodPost)
@@ -248,6 +253,23 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/inbox/{id:[0-9]+}/discard", s.authed(s.inboxDiscard)).Methods(http.MethodPost)
 	// Standard reports and goals (ui/reports.go, ui/goals.go).
 	p.Handle("/reports", s.authed(s.reportsIndex)).Methods(http.MethodGet)
+	// The builder, saved reports, schedules and dashboards
+	// (ui/report_builder.go, ui/report_schedules.go, ui/dashboards.go),
+	// registered before /reports/{key} so they never read as report keys.
+	p.Handle("/reports/builder", s.authed(s.builderPage)).Methods(http.MethodGet)
+	p.Handle("/reports/saved", s.authed(s.savedReportSave)).Methods(http.MethodPost)
+	p.Handle("/reports/saved/{id:[0-9]+}", s.authed(s.savedReportShow)).Methods(http.MethodGet)
+	p.Handle("/reports/saved/{id:[0-9]+}", s.authed(s.savedReportSave)).Methods(http.MethodPost)
+	p.Handle("/reports/saved/{id:[0-9]+}/delete", s.authed(s.savedReportDelete)).Methods(http.MethodPost)
+	auto := func(h http.HandlerFunc) http.Handler { return s.requireCap(store.CapAutomation, h) }
+	p.Handle("/reports/schedules", auto(s.schedulesPage)).Methods(http.MethodGet)
+	p.Handle("/reports/schedules/new", auto(s.scheduleForm)).Methods(http.MethodGet)
+	p.Handle("/reports/schedules", auto(s.scheduleSave)).Methods(http.MethodPost)
+	p.Handle("/reports/schedules/{id:[0-9]+}", auto(s.scheduleForm)).Methods(http.MethodGet)
+	p.Handle("/reports/schedules/{id:[0-9]+}", auto(s.scheduleSave)).Methods(http.MethodPost)
+	p.Handle("/reports/schedules/{id:[0-9]+}/delete", auto(s.scheduleDelete)).Methods(http.MethodPost)
+	p.Handle("/dashboard", s.authed(s.dashboardEdit)).Methods(http.MethodGet)
+	p.Handle("/dashboard", s.authed(s.dashboardPost)).Methods(http.MethodPost)
 	p.Handle("/reports/{key:[a-z_]+}", s.authed(s.reportShow)).Methods(http.MethodGet)
 	p.Handle("/goals", s.authed(s.goalsPage)).Methods(http.MethodGet)
 	p.Handle("/goals", s.authed(s.goalSave)).Methods(http.MethodPost)
