@@ -34,6 +34,9 @@ type Config struct {
 	Import     ImportConfig     `toml:"import"`
 	Log        LogConfig        `toml:"log"`
 	Session    SessionConfig    `toml:"session"`
+
+	// Attachments is the [attachments] section (files on records).
+	Attachments AttachmentsConfig `toml:"attachments"`
 }
 
 // ServerConfig is the [server] section.
@@ -91,6 +94,12 @@ type ImportConfig struct {
 	MaxUnzippedMB int `toml:"max_unzipped_mb"`
 }
 
+// AttachmentsConfig is the [attachments] section: files on records are
+// kept in the database, so their size is bounded.
+type AttachmentsConfig struct {
+	MaxMB int `toml:"max_mb"`
+}
+
 // LogConfig is the [log] section.
 type LogConfig struct {
 	Level  string `toml:"level"`
@@ -114,6 +123,8 @@ func defaultConfig() *Config {
 		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
+
+		Attachments: AttachmentsConfig{MaxMB: 25},
 	}
 }
 
@@ -332,6 +343,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Import.MaxUnzippedMB < 1 {
 		bad("import.max_unzipped_mb", "%d is not a positive number", cfg.Import.MaxUnzippedMB)
+	}
+	if cfg.Attachments.MaxMB < 1 || cfg.Attachments.MaxMB > 1024 {
+		bad("attachments.max_mb", "%d is not between 1 and 1024", cfg.Attachments.MaxMB)
 	}
 	if cfg.Backup.Keep < 0 {
 		bad("backup.keep", "%d is negative", cfg.Backup.Keep)

@@ -103,6 +103,10 @@ func TestAPI_OpenAPI(t *testing.T) {
 			}
 			if save != "" {
 				id, _ := out["id"].(string)
+				if data, _ := out["data"].([]any); id == "" && len(data) > 0 {
+					first, _ := data[0].(map[string]any) // an upload answers a list
+					id, _ = first["id"].(string)
+				}
 				if id == "" {
 					t.Fatalf("%s %s: no id to save as %s: %v", ex.Method, path, save, out)
 				}
