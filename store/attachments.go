@@ -552,3 +552,14 @@ func (s *Store) TrashedAttachments(ctx context.Context, a *Actor, limit int) ([]
 	}
 	return out, err
 }
+
+// moveAttachments gives a merged record's files (trashed ones too) to the
+// record it was merged into, returning their ids so the merge can be undone.
+func (s *Store) moveAttachments(ctx context.Context, tx *sql.Tx, e Entity, from, to int64) ([]int64, error) {
+	ids, err := idsWhere(ctx, tx, `SELECT id FROM attachments WHERE entity = ? AND record_id = ?`, string(e), from)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE attachments SET record_id = ? WHERE entity = ? AND record_id = ?`, to, string(e), from)
+	return ids, err
+}

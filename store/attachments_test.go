@@ -279,6 +279,37 @@ func TestStore_Attachments(t *testing.T) {
 	})
 }
 
+// TestStore_AttachmentsMerge checks a merged record's files move to the
+// record it was merged into, and back when the merge is undone.
+func TestStore_AttachmentsMerge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	admin := mustSetup(t, s)
+	keep := mustAttachParent(t, s, admin, store.EntContacts, map[string]any{"first_name": "Laura", "last_name": "García"})
+	dup := mustAttachParent(t, s, admin, store.EntContacts, map[string]any{"first_name": "Laura", "last_name": "Garcia"})
+	got, err := s.AddAttachments(ctx, admin, store.EntContacts, dup.ID, []store.Upload{{Name: "dni.txt", Body: strings.NewReader("dni")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := s.MergeRecords(ctx, admin, store.EntContacts, keep.ID, dup.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.Attachments(ctx, admin, store.EntContacts, keep.ID); len(list) != 1 || list[0].ID != got[0].ID {
+		t.Fatalf("after the merge the kept record has %d files", len(list))
+	}
+	if err := s.UndoMerge(ctx, admin, mid); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.Attachments(ctx, admin, store.EntContacts, dup.ID); len(list) != 1 {
+		t.Fatalf("after undoing, the merged record has %d files", len(list))
+	}
+	if list, _ := s.Attachments(ctx, admin, store.EntContacts, keep.ID); len(list) != 0 {
+		t.Fatalf("after undoing, the kept record has %d files", len(list))
+	}
+}
+
 // TestStore_AttachmentLimits checks the size limit is enforced while the
 // file is read, that a refused upload leaves nothing, and that memory stays
 // flat however large the file.
