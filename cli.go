@@ -164,6 +164,7 @@ func (c *cliCmd) open(ctx context.Context, create bool) (*store.Store, bool) {
 		Logger:          c.log,
 		IdleTimeout:     c.cfg.idleTimeout(),
 		AbsoluteTimeout: c.cfg.absoluteTimeout(),
+		MaxAttachment:   int64(c.cfg.Attachments.MaxMB) << 20,
 	})
 	if err != nil {
 		c.errorf("%v", err)

@@ -38,6 +38,9 @@ type Config struct {
 	Session    SessionConfig    `toml:"session"`
 	Webhooks   WebhooksConfig   `toml:"webhooks"`
 	API        APIConfig        `toml:"api"`
+
+	// Attachments is the [attachments] section (files on records).
+	Attachments AttachmentsConfig `toml:"attachments"`
 }
 
 // WebhooksConfig is the [webhooks] section: outbound calls to the firm's
@@ -123,6 +126,12 @@ type ImportConfig struct {
 	MaxUnzippedMB int `toml:"max_unzipped_mb"`
 }
 
+// AttachmentsConfig is the [attachments] section: files on records are
+// kept in the database, so their size is bounded.
+type AttachmentsConfig struct {
+	MaxMB int `toml:"max_mb"`
+}
+
 // LogConfig is the [log] section.
 type LogConfig struct {
 	Level  string `toml:"level"`
@@ -138,17 +147,18 @@ type SessionConfig struct {
 // defaultConfig returns the built-in defaults.
 func defaultConfig() *Config {
 	return &Config{
-		Server:     ServerConfig{Addr: ":8080"},
-		Database:   DatabaseConfig{Path: "cartera.db"},
-		Mail:       MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s", DropboxInterval: "1m"},
-		Automation: AutomationConfig{Tick: "1m"},
-		Service:    ServiceConfig{MailboxInterval: "1m"},
-		Backup:     BackupConfig{Keep: 14},
-		Import:     ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
-		Log:        LogConfig{Level: "info", Format: "text"},
-		Session:    SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
-		Webhooks:   WebhooksConfig{Allow: []string{}, Timeout: "10s", DrainInterval: "5s"},
-		API:        APIConfig{RatePerMinute: 600},
+		Server:      ServerConfig{Addr: ":8080"},
+		Database:    DatabaseConfig{Path: "cartera.db"},
+		Mail:        MailConfig{Port: 587, TLS: "starttls", Timeout: "30s", DrainInterval: "5s", DropboxInterval: "1m"},
+		Automation:  AutomationConfig{Tick: "1m"},
+		Service:     ServiceConfig{MailboxInterval: "1m"},
+		Backup:      BackupConfig{Keep: 14},
+		Import:      ImportConfig{MaxUploadMB: 100, MaxRows: 1_000_000, MaxUnzippedMB: 1024},
+		Log:         LogConfig{Level: "info", Format: "text"},
+		Session:     SessionConfig{IdleTimeout: "12h", AbsoluteTimeout: "720h"},
+		Webhooks:    WebhooksConfig{Allow: []string{}, Timeout: "10s", DrainInterval: "5s"},
+		API:         APIConfig{RatePerMinute: 600},
+		Attachments: AttachmentsConfig{MaxMB: 25},
 	}
 }
 
@@ -382,6 +392,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Import.MaxUnzippedMB < 1 {
 		bad("import.max_unzipped_mb", "%d is not a positive number", cfg.Import.MaxUnzippedMB)
+	}
+	if cfg.Attachments.MaxMB < 1 || cfg.Attachments.MaxMB > 1024 {
+		bad("attachments.max_mb", "%d is not between 1 and 1024", cfg.Attachments.MaxMB)
 	}
 	if cfg.Backup.Keep < 0 {
 		bad("backup.keep", "%d is negative", cfg.Backup.Keep)

@@ -115,6 +115,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		Logger:          log,
 		IdleTimeout:     cfg.idleTimeout(),
 		AbsoluteTimeout: cfg.absoluteTimeout(),
+		MaxAttachment:   int64(cfg.Attachments.MaxMB) << 20,
 		MailDomain:      cfg.mailDomain(),
 	})
 	if err != nil {

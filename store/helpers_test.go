@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -165,4 +167,48 @@ func queryInt(t *testing.T, db *sql.DB, q string, args ...any) int64 {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// mustAttachParent creates a record with the given values as a, failing the test
+// on error.
+func mustAttachParent(t *testing.T, s *store.Store, a *store.Actor, e store.Entity, values map[string]any) *store.Record {
+	t.Helper()
+	r, err := s.CreateRecord(context.Background(), a, e, store.Input{Values: values})
+	if err != nil {
+		t.Fatalf("create %s: %v", e, err)
+	}
+	return r
+}
+
+// patternReader yields n deterministic bytes without holding them, and
+// counts how many were read: a large upload that costs no test memory.
+type patternReader struct {
+	n, read int64
+	seed    byte
+}
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.read >= p.n {
+		return 0, io.EOF
+	}
+	k := int64(len(b))
+	if k > p.n-p.read {
+		k = p.n - p.read
+	}
+	for i := range k {
+		x := p.read + i
+		b[i] = byte(x) ^ byte(x>>11) ^ p.seed
+	}
+	p.read += k
+	return int(k), nil
+}
+
+// readAttachment downloads a file as a and returns its bytes.
+func readAttachment(t *testing.T, s *store.Store, a *store.Actor, id int64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := s.WriteAttachment(context.Background(), a, id, func(*store.Attachment) io.Writer { return &buf }); err != nil {
+		t.Fatalf("download %d: %v", id, err)
+	}
+	return buf.Bytes()
 }

@@ -25,6 +25,7 @@ type mergeUndo struct {
 	TagsAdd  []int64            `json:"tags_add"` // tag ids added to the survivor
 	RolesAdd []int64            `json:"roles"`    // opportunity ids whose role moved
 	Custom   map[string]any     `json:"custom"`   // survivor's custom values before
+	Files    []int64            `json:"files"`    // attachments moved
 }
 
 // Merge is one merge as logged.
@@ -122,6 +123,9 @@ func (s *Store) MergeRecords(ctx context.Context, a *Actor, e Entity, survivorID
 			}
 			undo.RolesAdd = ids
 		}
+		if undo.Files, err = s.moveAttachments(ctx, tx, e, loserID, survivorID); err != nil {
+			return err
+		}
 		if undo.History, err = idsWhere(ctx, tx, `SELECT id FROM field_history WHERE entity = ? AND record_id = ?`, string(e), loserID); err != nil {
 			return err
 		}
@@ -211,6 +215,11 @@ func (s *Store) UndoMerge(ctx context.Context, a *Actor, mergeID int64) error {
 		}
 		for _, oid := range undo.RolesAdd {
 			if _, err := tx.ExecContext(ctx, `UPDATE opportunity_contacts SET contact_id = ? WHERE opportunity_id = ? AND contact_id = ?`, lid, oid, sid); err != nil {
+				return err
+			}
+		}
+		for _, fid := range undo.Files {
+			if _, err := tx.ExecContext(ctx, `UPDATE attachments SET record_id = ? WHERE id = ? AND entity = ? AND record_id = ?`, lid, fid, ent, sid); err != nil {
 				return err
 			}
 		}

@@ -69,14 +69,14 @@ type OutgoingEmail struct {
 	Headers map[string]string
 	// Attachments are files sent with the message (a scheduled report's
 	// CSV and XLSX).
-	Attachments []Attachment
+	Attachments []MailAttachment
 }
 
 // OutboxHeaders are the extra headers an outbox message may carry.
 var OutboxHeaders = []string{"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Precedence"}
 
-// Attachment is a file attached to an outgoing e-mail.
-type Attachment struct {
+// MailAttachment is a file attached to an outgoing e-mail.
+type MailAttachment struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 	Data []byte `json:"data"`
@@ -107,7 +107,7 @@ type OutboxMessage struct {
 	CreatedBy     int64
 	CreatedAt     time.Time
 	SentAt        time.Time
-	Attachments   []Attachment
+	Attachments   []MailAttachment
 }
 
 // MessageIDFor derives the Message-ID (without angle brackets) of the

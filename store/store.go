@@ -49,6 +49,9 @@ type Options struct {
 	// MailDomain is the right-hand side of outgoing Message-IDs; default
 	// "cartera.local".
 	MailDomain string
+	// MaxAttachment is the largest attached file, in bytes; default
+	// DefaultMaxAttachment (25 MB).
+	MaxAttachment int64
 }
 
 // Store is the handle on one Cartera database: a single writer connection

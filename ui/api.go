@@ -19,8 +19,9 @@ func (s *Server) apiAuth(next http.Handler) http.Handler {
 			rc.company = c
 		}
 		rc.tr = s.translatorFor(r, rc)
-		if r.URL.Path != "/api/v1/imports" {
-			// The imports endpoint takes files; it sets its own limit.
+		if r.URL.Path != "/api/v1/imports" && !attachmentUploadPath.MatchString(r.URL.Path) {
+			// The imports and attachments endpoints take files; they set
+			// their own limits.
 			r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 		}
 		q := r.URL.Query()

@@ -1,10 +1,12 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -296,4 +298,52 @@ func regexpFind(t *testing.T, s, pattern string) string {
 		t.Fatalf("no %s in %q", pattern, s)
 	}
 	return m
+}
+
+// multipartFiles builds a multipart body with one "file" part per
+// name/content pair, and its content type.
+func multipartFiles(files ...[2]string) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range files {
+		fw, _ := mw.CreateFormFile("file", f[0])
+		fw.Write([]byte(f[1]))
+	}
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+// postRaw sends a body of any content type as a same-origin browser would,
+// with extra headers, and returns the response with its body read.
+func (b *browser) postRaw(path, contentType string, body io.Reader, headers map[string]string) (*http.Response, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.env.srv.URL+path, body)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Origin", b.env.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, string(data)
+}
+
+// apiRaw calls the API with a bearer token and returns the raw response,
+// for downloads that are not JSON.
+func (e *testEnv) apiRaw(method, path, token string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
 }

@@ -30,7 +30,7 @@ type apiExample struct {
 	Path   string // with query string, relative to /api/v1
 	Body   string // JSON; empty for none
 	Form   map[string]string
-	File   string // multipart "file" content (CSV)
+	File   string // multipart "file" content (a CSV, or any file)
 	Status int
 	// Save keeps the response's "id" under this name for later examples;
 	// "name:data.0.id" keeps another member.
@@ -87,6 +87,17 @@ var apiOps = []apiOp{
 		Examples: []apiExample{{Path: "/search?q=laura", Status: 200}}},
 	{Method: "GET", Path: "/tags", Tag: "Records", Summary: "Tags with their use counts.",
 		Examples: []apiExample{{Path: "/tags", Status: 200}}},
+
+	{Method: "POST", Path: "/{entity}/{id}/attachments", Tag: "Attachments", Summary: "Attach files to an account, contact, lead, opportunity, activity or case (edit permission on it): multipart with one or several \"file\" parts, all stored or none; each up to [attachments] max_mb (25 MB), refused with 413 as soon as it is larger. The type is detected from the content. 201 with {\"data\":[…]}.",
+		Examples: []apiExample{{Path: "/contacts/{contact}/attachments", Form: map[string]string{}, File: `{"oferta":"2026-031","import":4500}`, Status: 201, Save: "attachment"}}},
+	{Method: "GET", Path: "/{entity}/{id}/attachments", Tag: "Attachments", Summary: "A record's files, newest first: {\"data\":[{\"id\",\"name\",\"content_type\",\"size\",\"sha256\",\"thumbnail\",\"created_by\",\"created_at\",\"url\"}]}.",
+		Examples: []apiExample{{Path: "/contacts/{contact}/attachments", Status: 200}}},
+	{Method: "GET", Path: "/attachments/{id}", Tag: "Attachments", Summary: "Download a file (Content-Disposition: attachment; HTML and SVG as application/octet-stream). The parent record's permission is checked on every download: a file of a record the token user cannot see is 404.",
+		Examples: []apiExample{{Path: "/attachments/{attachment}", Status: 200}}},
+	{Method: "PATCH", Path: "/attachments/{id}", Tag: "Attachments", Summary: "Rename a file: {\"name\":\"…\"}.",
+		Examples: []apiExample{{Path: "/attachments/{attachment}", Body: `{"name":"oferta-2026-031.json"}`, Status: 200}}},
+	{Method: "DELETE", Path: "/attachments/{id}", Tag: "Attachments", Summary: "Move a file to the trash (restorable from the trash page). 204.",
+		Examples: []apiExample{{Path: "/attachments/{attachment}", Status: 204}}},
 
 	{Method: "GET", Path: "/fields/{entity}", Tag: "Customization", Summary: "Every standard and custom field of a record type, with labels per language, options and flags.",
 		Examples: []apiExample{{Path: "/fields/contacts", Status: 200}}},

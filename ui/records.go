@@ -683,6 +683,8 @@ type showData struct {
 	LinkKey       string
 	OwnerKey      string
 	Roles         []cell
+	// Attachments is the files section; nil for record types without.
+	Attachments *attachmentsSection
 }
 
 type showField struct {
@@ -801,6 +803,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 	case store.EntCases:
 		addRelated(store.EntTasks, "case_id", store.Filter{Eq: map[string]string{"status": "open"}})
 	}
+	sd.Attachments = s.attachmentsFor(ctx, p, a, rec)
 	items, err := s.st.Timeline(ctx, a, e, rec.ID, 200)
 	if err != nil {
 		s.fail(w, r, err)

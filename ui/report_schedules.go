@@ -232,7 +232,7 @@ func (s *Server) reportEmail(ctx context.Context, run *store.ReportRun, a *store
 	// The text part: each widget's table as lines.
 	var text strings.Builder
 	text.WriteString(data.Intro + "\n\n")
-	var atts []store.Attachment
+	var atts []store.MailAttachment
 	for _, v := range views {
 		text.WriteString("== " + v.Title + " ==\n")
 		switch {
@@ -266,8 +266,8 @@ func (s *Server) reportEmail(ctx context.Context, run *store.ReportRun, a *store
 			if err := report.XLSX(&xlsxBuf, v.Title, v.Report.Headers, v.Report.Res, cell); err != nil {
 				return nil, err
 			}
-			atts = append(atts, store.Attachment{Name: name + ".csv", Type: "text/csv; charset=utf-8", Data: csvBuf.Bytes()},
-				store.Attachment{Name: name + ".xlsx", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: xlsxBuf.Bytes()})
+			atts = append(atts, store.MailAttachment{Name: name + ".csv", Type: "text/csv; charset=utf-8", Data: csvBuf.Bytes()},
+				store.MailAttachment{Name: name + ".xlsx", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: xlsxBuf.Bytes()})
 		}
 		text.WriteString("\n")
 	}

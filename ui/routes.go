@@ -104,6 +104,12 @@ func (s *Server) routes() http.Handler {
 	// Privacy rights (ui/privacy.go).
 	api.HandleFunc("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/export", s.apiPrivacyExport).Methods(http.MethodGet)
 	api.HandleFunc("/{entity:"+privacyEntityPattern+"}/{id:[0-9]+}/erase", s.apiPrivacyErase).Methods(http.MethodPost)
+	// Files on records (ui/attachments.go).
+	api.HandleFunc("/{entity:"+attachmentPattern+"}/{id:[0-9]+}/attachments", s.apiAttachments).Methods(http.MethodGet)
+	api.HandleFunc("/{entity:"+attachmentPattern+"}/{id:[0-9]+}/attachments", s.apiAttachmentUpload).Methods(http.MethodPost)
+	api.HandleFunc("/attachments/{id:[0-9]+}", s.apiAttachmentGet).Methods(http.MethodGet)
+	api.HandleFunc("/attachments/{id:[0-9]+}", s.apiAttachmentRename).Methods(http.MethodPatch)
+	api.HandleFunc("/attachments/{id:[0-9]+}", s.apiAttachmentDelete).Methods(http.MethodDelete)
 	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiList).Methods(http.MethodGet)
 	api.HandleFunc("/{entity:"+entityPattern+"}", s.apiCreate).Methods(http.MethodPost)
 	api.HandleFunc("/{entity:"+entityPattern+"}/{id:[0-9]+}", s.apiGet).Methods(http.MethodGet)
@@ -296,6 +302,13 @@ func (s *Server) routes() http.Handler {
 	p.Handle("/trash", s.authed(s.trash)).Methods(http.MethodGet)
 	p.Handle("/trash/{entity:"+entityPattern+"}/{id:[0-9]+}/restore", s.authed(s.trashRestore)).Methods(http.MethodPost)
 	p.Handle("/trash/{entity:"+entityPattern+"}/{id:[0-9]+}/purge", s.authed(s.trashPurge)).Methods(http.MethodPost)
+	// Files on records (ui/attachments.go); downloads check the record's
+	// permission on every request.
+	p.Handle("/{entity:"+attachmentPattern+"}/{id:[0-9]+}/attachments", s.authed(s.attachmentUpload)).Methods(http.MethodPost)
+	p.Handle("/attachments/{id:[0-9]+}", s.authed(s.attachmentDownload)).Methods(http.MethodGet, http.MethodHead)
+	p.Handle("/attachments/{id:[0-9]+}/thumb", s.authed(s.attachmentThumb)).Methods(http.MethodGet)
+	p.Handle("/attachments/{id:[0-9]+}/rename", s.authed(s.attachmentRename)).Methods(http.MethodPost)
+	p.Handle("/attachments/{id:[0-9]+}/{action:delete|restore|purge}", s.authed(s.attachmentChange)).Methods(http.MethodPost)
 	p.Handle("/opportunities/board", s.authed(s.board)).Methods(http.MethodGet)
 	p.Handle("/opportunities/{id:[0-9]+}/stage", s.authed(s.stageMove)).Methods(http.MethodPost)
 	p.Handle("/tasks/mine", s.authed(s.myTasks)).Methods(http.MethodGet)
@@ -351,7 +364,7 @@ func (s *Server) routes() http.Handler {
 	cop.AddInsecureBypassPattern("POST /m/u/{campaign}/{record}/{sig}")
 	var h http.Handler = r
 	h = cop.Handler(h)
-	h = limitBody(maxFormBody, h, "/import", "/api/v1/imports", dav.Prefix+"/")
+	h = attachmentBodies(h, limitBody(maxFormBody, h, "/import", "/api/v1/imports", dav.Prefix+"/"))
 	h = securityHeaders(h)
 	h = s.logRequests(h)
 	return h

@@ -9,6 +9,8 @@ import (
 // trashData feeds the trash page.
 type trashData struct {
 	Groups []relatedList
+	// Files are trashed attachments of live records (ui/attachments.go).
+	Files []*store.Attachment
 }
 
 // trash lists deleted records the actor may restore.
@@ -35,6 +37,12 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 		}
 		td.Groups = append(td.Groups, g)
 	}
+	files, err := s.st.TrashedAttachments(r.Context(), a, 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	td.Files = files
 	p.Data = td
 	s.render(w, r, http.StatusOK, "trash", p)
 }
