@@ -160,6 +160,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		MaxUpload:      int64(cfg.Import.MaxUploadMB) << 20,
 		MaxImportRows:  cfg.Import.MaxRows,
 		MaxUnzipped:    int64(cfg.Import.MaxUnzippedMB) << 20,
+		BaseURL:        cfg.Server.BaseURL,
 	})
 	if err != nil {
 		return err
@@ -207,6 +208,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 	sched.Jobs = []automation.Job{
 		{Name: "task reminders", Run: st.SendDueReminders},
 		{Name: "daily digests", Run: st.SendDigests},
+		{Name: "expired quotes", Run: st.ExpireQuotes},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

@@ -45,6 +45,10 @@ var quoteMoves = map[string][]string{
 	QuoteAccepted: {},
 }
 
+// QuoteNextStatuses lists the statuses a person may move a quote to from
+// status, so pages offer only those.
+func QuoteNextStatuses(status string) []string { return slices.Clone(quoteMoves[status]) }
+
 // QuoteLinkTTL is how long the download link of a sent quote works.
 const QuoteLinkTTL = 30 * 24 * time.Hour
 
@@ -130,7 +134,9 @@ type QuoteLineInput struct {
 	TaxRate     string
 }
 
-func (l QuoteLineInput) blank() bool {
+// Blank reports a line with nothing in it, which is skipped: a form's
+// spare rows.
+func (l QuoteLineInput) Blank() bool {
 	return l.ProductID == 0 && strings.TrimSpace(l.Description+l.Unit+l.UnitPrice+l.Discount) == "" && (strings.TrimSpace(l.Quantity) == "" || strings.TrimSpace(l.Quantity) == "1")
 }
 
@@ -404,7 +410,7 @@ func (s *Store) checkQuoteLines(ctx context.Context, q querier, in []QuoteLineIn
 	var out []QuoteLine
 	n := 0
 	for _, li := range in {
-		if li.blank() {
+		if li.Blank() {
 			continue
 		}
 		p := "lines." + strconv.Itoa(n) + "."

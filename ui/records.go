@@ -676,6 +676,8 @@ type showData struct {
 	LinkKey       string
 	OwnerKey      string
 	Roles         []cell
+	// Quotes is an opportunity's quotes section (ui/quotes.go).
+	Quotes *quoteSection
 }
 
 type showField struct {
@@ -791,6 +793,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		addRelated(store.EntTasks, "lead_id", store.Filter{Eq: map[string]string{"status": "open"}})
 	case store.EntOpportunities:
 		addRelated(store.EntTasks, "opportunity_id", store.Filter{Eq: map[string]string{"status": "open"}})
+		sd.Quotes = s.quoteSectionFor(r, p, rec)
 	case store.EntCases:
 		addRelated(store.EntTasks, "case_id", store.Filter{Eq: map[string]string{"status": "open"}})
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	MaxImportRows int
 	// MaxUnzipped bounds an Excel file's decompressed size (0: default).
 	MaxUnzipped int64
+	// BaseURL is [server] base_url, the public address that links in
+	// e-mails (a sent quote's PDF) start with; empty: the request's host.
+	BaseURL string
 }
 
 // Server is the HTTP front end: pages, API, static files.
