@@ -461,3 +461,49 @@ func TestStore_Products(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_QuoteReports(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	admin := mustSetup(t, s)
+	joan := mustUser(t, s, admin, "joan@example.com", "salesperson")
+	marta := mustUser(t, s, admin, "marta@example.com", "salesperson")
+	move := func(a *store.Actor, q *store.Quote, sts ...string) {
+		for _, st := range sts {
+			if _, err := s.SetQuoteStatus(ctx, a, q.ID, st, store.AcceptOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	oj := mustNewRecord(t, s, joan, store.EntOpportunities, map[string]any{"name": "J"})
+	om := mustNewRecord(t, s, marta, store.EntOpportunities, map[string]any{"name": "M"})
+	move(joan, mustQuote(t, s, joan, oj.ID), "sent", "accepted")
+	move(joan, mustQuote(t, s, joan, oj.ID), "sent")
+	mustQuote(t, s, joan, oj.ID)
+	move(marta, mustQuote(t, s, marta, om.ID), "sent", "rejected")
+	t.Run("acceptance rate per salesperson", func(t *testing.T) {
+		res, err := s.RunStandardReport(ctx, admin, "quotes", store.ReportParams{By: "owner"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]any{}
+		for _, r := range res.Rows {
+			got[r[0].(string)] = r // the salesperson's name
+		}
+		if j := got[joan.Name]; j == nil || j[1] != int64(3) || j[2] != int64(2) || j[3] != int64(1) || j[4] != 50.0 || j[5] != 100.0 {
+			t.Fatalf("joan: %v", j)
+		}
+		if m := got[marta.Name]; m == nil || m[3] != int64(0) || m[4] != 0.0 {
+			t.Fatalf("marta: %v", m)
+		}
+	})
+	t.Run("by status and amount, in the viewer's scope", func(t *testing.T) {
+		res, err := s.RunStandardReport(ctx, joan, "quotes", store.ReportParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != 3 || res.Rows[0][0] != "draft" || res.Rows[2][0] != "accepted" || res.Totals[1] != int64(3) || res.Totals[3] != 363.0 {
+			t.Fatalf("rows %v totals %v", res.Rows, res.Totals)
+		}
+	})
+}
