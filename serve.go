@@ -230,6 +230,7 @@ func serve(e *env, cfg *Config, log *slog.Logger) error {
 		{Name: "campaigns", Run: srvUI.RunCampaigns},
 		// Scheduled report e-mails, rendered per recipient (ui/report_schedules.go).
 		{Name: "scheduled reports", Run: srvUI.SendScheduledReports},
+		{Name: "expired quotes", Run: st.ExpireQuotes},
 	}
 	bg.Go(func() { sched.Run(bgCtx) })
 	if p := newDropboxPoller(cfg, st, log); p != nil {

@@ -197,6 +197,10 @@ var defs = map[Entity]*EntityDef{
 			{Key: "expected_close_date", Kind: KDate, List: true, Sort: "expected_close_date"},
 			{Key: "forecast_category", Kind: KSelect, Picklist: "forecast_category", Filter: true},
 			{Key: "lost_reason", Kind: KSelect, Picklist: "lost_reason", Filter: true},
+			// The state of the opportunity's quotes (store/quotes.go), for
+			// workflow rules such as the quote follow-up.
+			{Key: "quote_status", Kind: KSelect, Picklist: "quote_status", ReadOnly: true, Filter: true},
+			{Key: "quote_sent_at", Kind: KDateTime, ReadOnly: true},
 		},
 	},
 	EntActivities: {
@@ -298,6 +302,7 @@ var picklists = map[string][]Option{
 	},
 	"pipeline":      opts(DefaultPipeline),
 	"case_priority": opts("low", "normal", "high", "urgent"),
+	"quote_status":  opts("draft", "sent", "accepted", "rejected", "expired"),
 	"case_category": opts("question", "problem", "complaint", "request", "other"),
 	"stage": {
 		{Key: "reception", Probability: 10, StageKind: "open"},

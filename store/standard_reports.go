@@ -96,6 +96,8 @@ var standardReports = []StandardReport{
 		Params: []ReportParam{{Key: "by", Options: []string{"month", "owner", "lost_reason"}, Default: "month"}}},
 	{Key: "forecast", Group: "sales", Entity: EntOpportunities, Period: "quarter", Available: true,
 		Params: []ReportParam{{Key: "quarter"}}},
+	{Key: "quotes", Group: "sales", Entity: EntOpportunities, Period: "month", Available: true,
+		Params: []ReportParam{{Key: "by", Options: []string{"status", "owner"}, Default: "status"}}},
 	{Key: "sales_performance", Group: "team", Entity: EntOpportunities, Period: "month", Available: true},
 	{Key: "goals", Group: "team", Entity: EntReports, Period: "year", Available: true},
 	{Key: "activities", Group: "team", Entity: EntActivities, Period: "month", Available: true,
@@ -243,6 +245,8 @@ func (s *Store) RunStandardReport(ctx context.Context, a *Actor, key string, p R
 			return r.newClients()
 		case "activities":
 			return r.activities()
+		case "quotes":
+			return r.quotes()
 		case "sales_performance":
 			return r.salesPerformance()
 		case "cases":
@@ -2001,4 +2005,59 @@ func (r *stdRun) goalActual(g *Goal) (float64, error) {
 		return money(v), nil
 	}
 	return float64(v), nil
+}
+
+// quotes shows the quotes made in the period (store/quotes.go), in the
+// viewer's opportunity scope: by status, their count and amounts; or by
+// salesperson (the opportunity's owner), how many were sent and accepted,
+// the acceptance rate (accepted ÷ sent) and the accepted amount before tax.
+func (r *stdRun) quotes() error {
+	q := &sqlb{}
+	if r.p.By == "owner" {
+		r.cols("owner", "user", "quotes", "int", "sent", "int", "accepted", "int", "acceptance_rate", "percent", "accepted_amount", "money")
+		q.add("SELECT o.owner_id, count(*), sum(qt.sent_at <> 0), sum(qt.status = 'accepted'), COALESCE(sum(CASE WHEN qt.status = 'accepted' THEN qt.subtotal_cents END), 0)")
+	} else {
+		r.cols("status", "option:quote_status", "count", "int", "amount", "money", "total", "money")
+		q.add("SELECT qt.status, count(*), COALESCE(sum(qt.subtotal_cents), 0), COALESCE(sum(qt.total_cents), 0)")
+	}
+	q.add(" FROM quotes qt JOIN opportunities o ON o.id = qt.opportunity_id WHERE qt.created_at >= ? AND qt.created_at < ? AND ", ms(r.p.From), ms(r.p.To))
+	r.where(q, EntOpportunities, "o")
+	q.add(" GROUP BY 1")
+	if r.p.By == "owner" {
+		b := byUser{}
+		err := r.each(q, func(rows *sql.Rows) error {
+			var id, n, sent, acc, cents int64
+			if err := rows.Scan(&id, &n, &sent, &acc, &cents); err != nil {
+				return err
+			}
+			row := b.row(id, 6)
+			row[1], row[2], row[3], row[4], row[5] = n, sent, acc, pct(float64(acc), float64(sent)), money(cents)
+			return nil
+		})
+		r.res.Rows = r.userRows(b, 5)
+		if t := sumTotals(r.res.Rows, 1, 2, 3, 5); t != nil {
+			t[4] = pct(float64(t[3].(int64)), float64(t[2].(int64)))
+			r.res.Totals = t
+		}
+		r.res.Chart = &ChartHint{Kind: "bar", Labels: []int{0}, Series: []int{2, 3}}
+		return err
+	}
+	byStatus := map[string][]any{}
+	err := r.each(q, func(rows *sql.Rows) error {
+		var st string
+		var n, sub, total int64
+		if err := rows.Scan(&st, &n, &sub, &total); err != nil {
+			return err
+		}
+		byStatus[st] = []any{st, n, money(sub), money(total)}
+		return nil
+	})
+	for _, st := range QuoteStatuses {
+		if row, ok := byStatus[st]; ok {
+			r.res.Rows = append(r.res.Rows, row)
+		}
+	}
+	r.res.Totals = sumTotals(r.res.Rows, 1, 2, 3)
+	r.res.Chart = &ChartHint{Kind: "bar", Labels: []int{0}, Series: []int{2}}
+	return err
 }

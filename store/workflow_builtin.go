@@ -9,8 +9,9 @@ import (
 // BuiltinWorkflows are the ready-made rules from the course, in the order
 // the rules page offers them: seed 000's follow-up e-mail, seed 004's
 // stalled opportunity task, and a welcome with a round-robin call task
-// for web leads.
-var BuiltinWorkflows = []string{"follow_up", "stalled_opportunity", "web_lead"}
+// for web leads, and issue 12's quote follow-up (a task for the owner when
+// a quote sent 7 days ago is still not accepted).
+var BuiltinWorkflows = []string{"follow_up", "stalled_opportunity", "web_lead", "quote_follow_up"}
 
 // CreateBuiltinWorkflow adds a ready-made rule, switched off so the admin
 // can read and adjust it first, with its e-mail templates written in w's
@@ -69,6 +70,17 @@ func (s *Store) CreateBuiltinWorkflow(ctx context.Context, a *Actor, key string,
 			wf.Actions = []WorkflowAction{
 				{Type: ActCreateTask, Title: w.T("workflows.builtin.stalled_opportunity.task"), DueIn: "1d", Assignee: "owner"},
 				{Type: ActNotify, Assignee: "owner", Message: w.T("workflows.builtin.stalled_opportunity.notify")},
+			}
+		case "quote_follow_up":
+			// Quotes mirror their state onto the opportunity (quote_status,
+			// quote_sent_at: store/quotes.go), so the rule lives there: the
+			// timer counts from the last sending and the condition drops
+			// quotes accepted, rejected or expired in the meantime.
+			wf.Entity = EntOpportunities
+			wf.Trigger = Trigger{Type: TrigTimeAfter, Field: "quote_sent_at", Delay: "7d"}
+			wf.Conditions = []Condition{{Field: "quote_status", Op: "eq", Value: FlexStrings{QuoteSent}}}
+			wf.Actions = []WorkflowAction{
+				{Type: ActCreateTask, Title: w.T("workflows.builtin.quote_follow_up.task"), DueIn: "1d", Assignee: "owner"},
 			}
 		case "web_lead":
 			tpl, err := template(EntLeads, "web_lead")

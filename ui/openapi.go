@@ -68,6 +68,7 @@ var apiOps = []apiOp{
 			{Path: "/leads", Body: `{"first_name":"Pau","last_name":"Serra","company":"Fusteria Serra","email":"pau@fusteriaserra.cat","source":"web_form"}`, Status: 201, Save: "lead"},
 			{Path: "/tasks", Body: `{"title":"Trucar a la Laura","due_at":"2030-01-15T10:00:00Z","contact_id":"{contact}"}`, Status: 201, Save: "task"},
 			{Path: "/contacts", Body: `{"first_name":"Pere","last_name":"Esborrat","email":"pere@example.com"}`, Status: 201, Save: "erasee"},
+			{Path: "/opportunities", Body: `{"name":"Mobles d'oficina","account_id":"{account}","contact_id":"{contact}","stage":"proposal"}`, Status: 201, Save: "opportunity"},
 		}},
 	{Method: "GET", Path: "/{entity}", Tag: "Records", Summary: "List records, a page at a time; answers {\"data\":[…],\"next_cursor\":\"…\"}.",
 		Params:   []apiParam{{"q", "full-text search"}, {"tag", "records with this tag"}, {"owner_id", "owner (assignee for tasks and cases)"}, {"FIELD", "any filterable field, custom.KEY for filterable custom fields"}, {"updated_since", "RFC 3339: records changed since"}, {"sort", "a field, - for descending"}, {"limit", "1–200"}, {"cursor", "next_cursor of the previous page"}},
@@ -209,6 +210,25 @@ var apiOps = []apiOp{
 		Examples: []apiExample{{Path: "/webhooks/{webhook}", Status: 204}}},
 	{Method: "POST", Path: "/goals", Tag: "Reports", Summary: "Set a goal for a user or a team. 201.",
 		Examples: []apiExample{{Path: "/goals", Body: `{"user_id":"1","metric":"won_amount","period":"quarter","start":"2030-Q1","target":50000}`, Status: 201}}},
+
+	{Method: "POST", Path: "/products", Tag: "Quotes", Summary: "Add a product or service to the catalogue (settings permission); amounts and rates as decimal strings or numbers, tax_rate one of the firm's rates in percent. 201.",
+		Examples: []apiExample{{Path: "/products", Body: `{"code":"CAD-01","name":"Cadira ergonòmica","unit_price":"149.90","tax_rate":"21","unit":"u"}`, Status: 201, Save: "product"}}},
+	{Method: "GET", Path: "/products", Tag: "Quotes", Summary: "The product catalogue by name.",
+		Params:   []apiParam{{"q", "code or name contains"}, {"active", "1: only active products"}},
+		Examples: []apiExample{{Path: "/products?q=cad", Status: 200}}},
+	{Method: "POST", Path: "/quotes", Tag: "Quotes", Summary: "Create a draft quote on an opportunity, numbered PREFIX+year+sequence; a line with product_id takes the product's description, price and rate unless given. Amounts are exact decimal strings; each line is rounded to the cent, then summed. 201.",
+		Examples: []apiExample{{Path: "/quotes", Body: `{"opportunity_id":"{opportunity}","notes":"Instal·lació inclosa","lines":[{"product_id":"{product}","quantity":"4"},{"description":"Muntatge","quantity":"2.5","unit_price":"35.50","discount":"10","tax_rate":"21"}]}`, Status: 201, Save: "quote"}}},
+	{Method: "GET", Path: "/quotes", Tag: "Quotes", Summary: "Quotes the token user may see (their opportunities' scope), newest first, without lines.",
+		Params:   []apiParam{{"opportunity_id", "one opportunity's quotes"}, {"status", "draft, sent, accepted, rejected or expired"}},
+		Examples: []apiExample{{Path: "/quotes?opportunity_id={opportunity}", Status: 200}}},
+	{Method: "GET", Path: "/quotes/{id}", Tag: "Quotes", Summary: "One quote with its lines, totals per tax rate and grand total.",
+		Examples: []apiExample{{Path: "/quotes/{quote}", Status: 200}}},
+	{Method: "PATCH", Path: "/quotes/{id}", Tag: "Quotes", Summary: "Change a draft's dates, notes, terms or lines (lines replace all); or, alone, its status — accepted with set_amount and stage updates the opportunity.",
+		Examples: []apiExample{{Path: "/quotes/{quote}", Body: `{"terms":"Pagament a 30 dies"}`, Status: 200}}},
+	{Method: "GET", Path: "/quotes/{id}/pdf", Tag: "Quotes", Summary: "The quote as a PDF in the company's language (application/pdf).",
+		Examples: []apiExample{{Path: "/quotes/{quote}/pdf", Status: 200}}},
+	{Method: "POST", Path: "/quotes/{id}/send", Tag: "Quotes", Summary: "E-mail the quote through the outbox with a signed link to its PDF (valid 30 days), log it on the opportunity and mark it sent; to, subject and message default to the contact's address and the company-language text.",
+		Examples: []apiExample{{Path: "/quotes/{quote}/send", Body: `{}`, Status: 200}}},
 }
 
 // routeVar matches a path variable of the document.

@@ -685,6 +685,8 @@ type showData struct {
 	Roles         []cell
 	// Attachments is the files section; nil for record types without.
 	Attachments *attachmentsSection
+	// Quotes is an opportunity's quotes section (ui/quotes.go).
+	Quotes *quoteSection
 }
 
 type showField struct {
@@ -800,6 +802,7 @@ func (s *Server) recordShow(w http.ResponseWriter, r *http.Request) {
 		addRelated(store.EntTasks, "lead_id", store.Filter{Eq: map[string]string{"status": "open"}})
 	case store.EntOpportunities:
 		addRelated(store.EntTasks, "opportunity_id", store.Filter{Eq: map[string]string{"status": "open"}})
+		sd.Quotes = s.quoteSectionFor(r, p, rec)
 	case store.EntCases:
 		addRelated(store.EntTasks, "case_id", store.Filter{Eq: map[string]string{"status": "open"}})
 	}

@@ -79,6 +79,8 @@ var navSections = []navItem{
 	{Section: "contacts", Href: "/contacts", Label: "entity.contacts", Icon: "☺"},
 	{Section: "leads", Href: "/leads", Label: "entity.leads", Icon: "✦"},
 	{Section: "opportunities", Href: "/opportunities/board", Label: "entity.opportunities", Icon: "◔"},
+	{Section: "opportunities", Href: "/quotes", Label: "quotes.nav", Icon: "€"},
+	{Section: "opportunities", Href: "/products", Label: "products.nav", Icon: "▣"},
 	{Section: "activities", Href: "/activities", Label: "entity.activities", Icon: "✎"},
 	{Section: "activities", Href: "/inbox", Label: "inbox.nav", Icon: "✉"},
 	{Section: "tasks", Href: "/tasks/mine", Label: "entity.tasks", Icon: "✓"},
@@ -103,6 +105,10 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return m
 		},
 		"str": func(v any) string { return fmt.Sprint(v) },
+		// divCents turns stored cents into an amount for Money.
+		"divCents": func(c int64) float64 { return float64(c) / 100 },
+		// rate writes basis points as a percentage ("21", "5.5").
+		"rate": store.FormatRate,
 		// id turns a field key ("custom.birth_date") into an element id
 		// safe in CSS selectors.
 		"id":   func(v string) string { return strings.ReplaceAll(v, ".", "-") },

@@ -41,7 +41,7 @@ func TestUI_StandardReports(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(body, "<svg") || !strings.Contains(body, `role="img"`) || !strings.Contains(body, "<table") || !strings.Contains(body, "1,250.00 EUR") {
 		t.Fatalf("pipeline %d: %s", st, body)
 	}
-	for _, key := range []string{"active_accounts", "account_owners", "new_clients", "contact_roles", "lead_lifecycle", "lead_sources", "stalled_opportunities", "closed_opportunities", "forecast", "sales_performance", "goals", "activities", "adoption", "cases"} {
+	for _, key := range []string{"active_accounts", "account_owners", "new_clients", "contact_roles", "lead_lifecycle", "lead_sources", "stalled_opportunities", "closed_opportunities", "forecast", "sales_performance", "quotes", "goals", "activities", "adoption", "cases"} {
 		if st, body := b.get("/reports/" + key); st != http.StatusOK {
 			t.Errorf("%s: %d %s", key, st, body)
 		}
@@ -92,7 +92,7 @@ func TestUI_StandardReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, out := e.api("GET", "/api/v1/reports", tok, nil)
-	if st != 200 || len(out["data"].([]any)) != 17 {
+	if st != 200 || len(out["data"].([]any)) != 18 { // 17 + quotes (issue 12)
 		t.Errorf("list %d %v", st, out)
 	}
 	st, out = e.api("GET", "/api/v1/reports/pipeline?by=owner", tok, nil)
