@@ -123,6 +123,11 @@ func (s *Sender) message(m *store.OutboxMessage) (*gomail.Msg, error) {
 		if strings.ContainsAny(a.Name+a.Type, "\r\n") {
 			return nil, &Error{Permanent: true, Err: errors.New("line break in an attachment's name or type")}
 		}
+		if a.Inline {
+			// go-mail gives an embedded file the Content-ID <NAME>.
+			msg.EmbedReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.Type)))
+			continue
+		}
 		msg.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.Type)))
 	}
 	return msg, nil

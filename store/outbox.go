@@ -80,6 +80,9 @@ type MailAttachment struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 	Data []byte `json:"data"`
+	// Inline attachments are shown inside the HTML part (a chart image,
+	// referred to as cid:NAME), not offered as files.
+	Inline bool `json:"inline,omitempty"`
 }
 
 // maxAttachmentBytes bounds the attachments of one message.

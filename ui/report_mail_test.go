@@ -104,6 +104,10 @@ func TestScheduledReports_OncePerSlot(t *testing.T) {
 		if _, err := st.CreateRecord(ctx, a, store.EntTasks, store.Input{Values: map[string]any{"title": c.task, "due_at": clock.Now().Add(5 * time.Hour).Format(time.RFC3339)}}); err != nil {
 			t.Fatal(err)
 		}
+		// A call yesterday, so the activities widget has a chart.
+		if _, err := st.CreateRecord(ctx, a, store.EntActivities, store.Input{Values: map[string]any{"type": "call", "subject": "Trucada", "occurred_at": clock.Now().Add(-20 * time.Hour).Format(time.RFC3339)}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	list, err := st.FindReportSchedules(ctx, admin)
 	if err != nil {
@@ -162,7 +166,9 @@ func TestScheduledReports_OncePerSlot(t *testing.T) {
 		if !strings.Contains(pere, "Visitar Jordi") || strings.Contains(pere, "Trucar Laura") {
 			t.Error("pere's summary does not show exactly his own task")
 		}
-		for _, want := range []string{"text/html", "Content-Disposition: attachment", ".csv", ".xlsx", "marc@example.com"} {
+		for _, want := range []string{"text/html", "Content-Disposition: attachment", ".csv", ".xlsx", "marc@example.com",
+			// The chart travels as an inline PNG the HTML refers to.
+			"Content-Type: image/png", "Content-Disposition: inline", "Content-Id: <chart-", "cid:chart-"} {
 			if !strings.Contains(marc, want) {
 				t.Errorf("marc's e-mail lacks %q", want)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -221,6 +222,24 @@ func (s *Server) reportEmail(ctx context.Context, run *store.ReportRun, a *store
 	day := tr.Date(run.At)
 	data := reportEmailData{Tr: tr, Title: title, Intro: tr.T("schedule.email.intro", "Name", a.Name, "Date", day),
 		Widgets: views, Footer: tr.T("schedule.email.footer"), Schedule: run.Schedule}
+	// Charts travel as PNG images inside the e-mail: most mail programs
+	// show no SVG. The table under each one carries the same numbers.
+	var atts []store.MailAttachment
+	for i, v := range views {
+		if v.Report == nil || v.Report.ChartSpec == nil {
+			continue
+		}
+		img, err := report.PNG(v.Report.Res, *v.Report.ChartSpec)
+		if err != nil {
+			return nil, err
+		}
+		if img == nil {
+			continue
+		}
+		name := "chart-" + strconv.Itoa(i+1) + ".png"
+		atts = append(atts, store.MailAttachment{Name: name, Type: "image/png", Data: img, Inline: true})
+		v.Report.ChartCID = template.URL("cid:" + name)
+	}
 	var html bytes.Buffer
 	t := s.pages["report_email"]
 	if t == nil {
@@ -232,7 +251,6 @@ func (s *Server) reportEmail(ctx context.Context, run *store.ReportRun, a *store
 	// The text part: each widget's table as lines.
 	var text strings.Builder
 	text.WriteString(data.Intro + "\n\n")
-	var atts []store.MailAttachment
 	for _, v := range views {
 		text.WriteString("== " + v.Title + " ==\n")
 		switch {

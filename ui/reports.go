@@ -71,13 +71,17 @@ type reportView struct {
 	Rows    [][]reportCell
 	Totals  []reportCell
 	Chart   template.HTML
-	Query   string // the filters, for export links
-	From    string // the period shown in the form (inclusive dates)
-	To      string
-	Users   []*store.User
-	Teams   []*store.Team
-	Q       url.Values
-	Period  bool
+	// ChartSpec is what drew Chart, kept for the e-mail's PNG copy, and
+	// ChartCID names that copy inside the e-mail.
+	ChartSpec *report.Chart
+	ChartCID  template.URL
+	Query     string // the filters, for export links
+	From      string // the period shown in the form (inclusive dates)
+	To        string
+	Users     []*store.User
+	Teams     []*store.Team
+	Q         url.Values
+	Period    bool
 }
 
 // reportCell is one formatted cell; Href links ids to their record.
@@ -245,6 +249,7 @@ func (f reportFormat) fill(v *reportView, title string) {
 			return tr.Number(f, 0)
 		}
 		v.Chart = template.HTML(report.SVG(res, ch))
+		v.ChartSpec = &ch
 	}
 }
 
