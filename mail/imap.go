@@ -268,7 +268,8 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 	}
 	maxBytes := p.MaxBytes
 	if maxBytes <= 0 {
-		maxBytes = 4 << 20
+		// Room for the text and a few office-sized attachments.
+		maxBytes = 32 << 20
 	}
 	section := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: maxBytes}}
 	logged := 0
@@ -321,6 +322,9 @@ func (p *Poller) markSeen(c *imapclient.Client, uids []imap.UID) {
 		p.log().Warn("marking dropbox messages as read", "mailbox", p.Mailbox(), "err", err)
 	}
 }
+
+// maxInboundFile bounds one attachment kept from a dropbox message.
+const maxInboundFile = 25 << 20
 
 // ParseMessage reads a raw e-mail into what the store logs: addresses,
 // subject, date, Message-ID and the text (text/plain, else the HTML part's
@@ -379,7 +383,16 @@ func ParseMessage(raw []byte) store.InboundEmail {
 			}
 		case *gomsg.AttachmentHeader:
 			t, _, _ := ph.ContentType()
-			if t == "message/rfc822" && in.ForwardedFrom.Email == "" {
+			if t != "message/rfc822" {
+				// A file is kept only when read whole: a message cut at the
+				// poller's size limit loses the files past the cut.
+				name, _ := ph.Filename()
+				if b, err := io.ReadAll(io.LimitReader(part.Body, maxInboundFile+1)); err == nil && len(b) > 0 && len(b) <= maxInboundFile && len(in.Files) < 20 {
+					in.Files = append(in.Files, store.InboundFile{Name: name, Data: b})
+				}
+				continue
+			}
+			if in.ForwardedFrom.Email == "" {
 				if fr, _ := gomsg.CreateReader(io.LimitReader(part.Body, 1<<20)); fr != nil {
 					if l, _ := fr.Header.AddressList("From"); len(l) > 0 {
 						in.ForwardedFrom = store.MailAddress{Name: l[0].Name, Email: l[0].Address}

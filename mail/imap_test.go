@@ -2,6 +2,8 @@ package mail_test
 
 import (
 	"context"
+	"encoding/base64"
+	"io"
 	"net"
 	"path/filepath"
 	"slices"
@@ -404,4 +406,57 @@ func TestIMAP_ParseMessage(t *testing.T) {
 	if broken.MessageID != "" || broken.From.Email != "" {
 		t.Fatalf("broken: %+v", broken)
 	}
+}
+
+// TestIMAP_Attachments keeps the files of a dropbox message: on the
+// activity at once when the message matches a contact, and when an
+// unmatched one is linked from the inbox; byte for byte, and not kept
+// twice.
+func TestIMAP_Attachments(t *testing.T) {
+	ctx := context.Background()
+	f := newIMAPFixture(t)
+	pdf := "%PDF-1.4\n% Oferta signada\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+	withFile := func(from, id, subject string) string {
+		return "From: " + from + "\r\nTo: Marc Soler <marc@example.com>\r\nSubject: " + subject + "\r\nDate: Mon, 02 Mar 2026 11:00:00 +0100\r\nMessage-ID: <" + id + ">\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
+			"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nUs adjunto l'oferta signada.\r\n" +
+			"--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"oferta signada.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			base64.StdEncoding.EncodeToString([]byte(pdf)) + "\r\n--b1--\r\n"
+	}
+	f.box.deliver(t, withFile("Laura Vidal <laura@client.example>", "att1@client.example", "Oferta signada"), withFile("Desconegut <nobody@else.example>", "att2@else.example", "Document"))
+	if n, err := f.poller().PollOnce(ctx); err != nil || n != 2 {
+		t.Fatalf("PollOnce = %d, %v", n, err)
+	}
+	check := func(t *testing.T, activity int64) {
+		t.Helper()
+		files := must(f.st.Attachments(ctx, f.admin, store.EntActivities, activity))
+		if len(files) != 1 || files[0].Name != "oferta signada.pdf" || files[0].ContentType != "application/pdf" || files[0].Size != int64(len(pdf)) {
+			t.Fatalf("files = %+v", files)
+		}
+		var buf strings.Builder
+		if err := f.st.WriteAttachment(ctx, f.admin, files[0].ID, func(*store.Attachment) io.Writer { return &buf }); err != nil || buf.String() != pdf {
+			t.Fatalf("content %q, %v", buf.String(), err)
+		}
+	}
+	t.Run("a matched message's file is on its activity", func(t *testing.T) {
+		laura := f.emails(t, store.EntContacts, f.laura)
+		if len(laura) != 1 {
+			t.Fatalf("timeline: %+v", laura)
+		}
+		check(t, laura[0].RecordID)
+	})
+	t.Run("an unmatched message's file follows it when linked", func(t *testing.T) {
+		waiting := must(f.st.FindInbound(ctx, f.admin, store.InboundFilter{}))
+		if len(waiting) != 1 {
+			t.Fatalf("waiting: %+v", waiting)
+		}
+		if _, err := f.st.LinkInbound(ctx, f.admin, waiting[0].ID, store.EntContacts, f.nuria); err != nil {
+			t.Fatal(err)
+		}
+		nuria := f.emails(t, store.EntContacts, f.nuria)
+		if len(nuria) != 1 {
+			t.Fatalf("timeline: %+v", nuria)
+		}
+		check(t, nuria[0].RecordID)
+	})
 }

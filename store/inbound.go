@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -79,6 +80,15 @@ type InboundEmail struct {
 	// References are the Message-IDs of the In-Reply-To and References
 	// headers, which the support mailbox uses to find a case.
 	References []string
+	// Files are the message's attachments, read whole (the poller bounds
+	// a message's size); each activity the message becomes keeps a copy.
+	Files []InboundFile
+}
+
+// InboundFile is one file attached to a dropbox message.
+type InboundFile struct {
+	Name string
+	Data []byte
 }
 
 // InboundLink is one activity a dropbox message became.
@@ -445,6 +455,14 @@ func (s *Store) logInbound(ctx context.Context, tx *sql.Tx, m InboundEmail) (int
 		return 0, err
 	}
 	id, _ := res.LastInsertId()
+	for _, f := range m.Files {
+		if len(f.Data) == 0 || int64(len(f.Data)) > s.MaxAttachmentSize() {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_files (inbound_id, name, data) VALUES (?, ?, ?)`, id, CleanFileName(f.Name), f.Data); err != nil {
+			return 0, err
+		}
+	}
 	if len(matches) == 0 {
 		return id, nil
 	}
@@ -484,6 +502,9 @@ func (s *Store) logInbound(ctx context.Context, tx *sql.Tx, m InboundEmail) (int
 			return 0, err
 		}
 	} else if _, err := tx.ExecContext(ctx, `UPDATE inbound_emails SET status = 'logged', body_text = '' WHERE id = ?`, id); err != nil {
+		return 0, err
+	} else if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_files WHERE inbound_id = ?`, id); err != nil {
+		// The activities hold their copies now.
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `RELEASE inbound_log`); err != nil {
@@ -551,8 +572,39 @@ func (s *Store) attachInbound(ctx context.Context, tx *sql.Tx, a *Actor, msg *In
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO inbound_email_activities (inbound_id, activity_id) VALUES (?, ?)`, msg.ID, actID)
-	return err
+	if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_email_activities (inbound_id, activity_id) VALUES (?, ?)`, msg.ID, actID); err != nil {
+		return err
+	}
+	return s.attachInboundFiles(ctx, tx, a, msg.ID, actID)
+}
+
+// attachInboundFiles copies a message's files onto one of its activities,
+// as attachments that follow the activity's permissions like any other.
+func (s *Store) attachInboundFiles(ctx context.Context, tx *sql.Tx, a *Actor, inboundID, activityID int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name, data FROM inbound_files WHERE inbound_id = ? ORDER BY id`, inboundID)
+	if err != nil {
+		return err
+	}
+	var files []InboundFile
+	for rows.Next() {
+		var f InboundFile
+		if err := rows.Scan(&f.Name, &f.Data); err != nil {
+			rows.Close()
+			return err
+		}
+		files = append(files, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	buf := make([]byte, attachmentChunk)
+	for _, f := range files {
+		if _, err := s.storeFile(ctx, tx, a, EntActivities, activityID, Upload{Name: f.Name, Body: bytes.NewReader(f.Data)}, buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const inboundCols = `m.id, m.message_id, m.status, m.direction, m.from_addr, m.from_name, m.to_addrs, m.cc_addrs, m.subject, m.body_text,
@@ -763,6 +815,9 @@ func (s *Store) LinkInbound(ctx context.Context, a *Actor, id int64, e Entity, r
 			a.auditUser(), s.nowMS(), id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_files WHERE inbound_id = ?`, id); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "inbound.link", "inbound_emails", id, map[string]string{"entity": string(e), "record_id": strconv.FormatInt(recordID, 10)})
 	})
 	if err != nil {
@@ -780,6 +835,9 @@ func (s *Store) DiscardInbound(ctx context.Context, a *Actor, id int64) error {
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := s.loadWaiting(ctx, tx, a, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_files WHERE inbound_id = ?`, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inbound_emails SET status = 'discarded', body_text = '', handled_by = ?, updated_at = ? WHERE id = ?`,

@@ -362,6 +362,14 @@ func (s *Store) erasePerson(ctx context.Context, tx *sql.Tx, p PersonRef, emails
 			}
 			n, _ = r.RowsAffected()
 			res.Notifications += int(n)
+			if t.e == p.Entity || t.e == EntActivities {
+				// Files on the person's record and on what was logged
+				// about them (e-mails with their attachments) are
+				// personal; a case's documents stay with the case.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE entity = ? AND record_id = ?`, string(t.e), rid); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE workflow_runs SET steps = '[]', error = '' WHERE record_id = ? AND workflow_id IN (SELECT id FROM workflows WHERE entity = ?)`, p.ID, string(p.Entity)); err != nil {
@@ -477,6 +485,9 @@ func eraseInbound(ctx context.Context, tx *sql.Tx, acts []int64, emails []string
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inbound_emails SET subject = ?, body_text = '', from_addr = ?, from_name = ?, to_addrs = ?, cc_addrs = ?, updated_at = updated_at WHERE id = ?`,
 			erasedMark, from, fromName, dropAddrs(to, emails), dropAddrs(cc, emails), id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_files WHERE inbound_id = ?`, id); err != nil {
 			return err
 		}
 		res.Inbound++
