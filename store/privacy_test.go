@@ -427,3 +427,44 @@ func TestStore_Retention(t *testing.T) {
 		}
 	})
 }
+
+// TestStore_EraseRecordFiles: the files on a person's record and on the
+// activities about them go with the erasure; a case's documents stay.
+func TestStore_EraseRecordFiles(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	admin := mustSetup(t, s)
+	c, err := s.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Ferran", "last_name": "Quintana", "email": "ferran@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := s.CreateRecord(ctx, admin, store.EntActivities, store.Input{Values: map[string]any{"type": "email", "subject": "DNI", "occurred_at": time.Now(), "contact_id": c.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.CreateRecord(ctx, admin, store.EntCases, store.Input{Values: map[string]any{"subject": "Garantia", "contact_id": c.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		e  store.Entity
+		id int64
+	}{{store.EntContacts, c.ID}, {store.EntActivities, act.ID}, {store.EntCases, cs.ID}} {
+		if _, err := s.AddAttachments(ctx, admin, p.e, p.id, []store.Upload{{Name: "dni.txt", Body: strings.NewReader("DNI de Ferran Quintana")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.EraseRecord(ctx, admin, store.EntContacts, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		e    store.Entity
+		id   int64
+		want int
+	}{{store.EntContacts, c.ID, 0}, {store.EntActivities, act.ID, 0}, {store.EntCases, cs.ID, 1}} {
+		files, err := s.Attachments(ctx, admin, p.e, p.id)
+		if err != nil || len(files) != p.want {
+			t.Errorf("%s files after erasure: %d (%v), want %d", p.e, len(files), err, p.want)
+		}
+	}
+}
