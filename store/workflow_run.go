@@ -197,7 +197,7 @@ func (s *Store) runJob(ctx context.Context, id int64, now time.Time, label Label
 			}
 			return s.logRun(ctx, tx, w.ID, job, now, "skipped", nil, "workflows.run.cap")
 		}
-		if !matchConditions(d, rec, w.Match, w.Conditions) {
+		if !matchConditions(d, rec, w.Match, w.Conditions, s.segmentTest(ctx, tx)) {
 			if err := finish("skipped"); err != nil {
 				return err
 			}
@@ -511,12 +511,12 @@ func (s *Store) nextInTeam(ctx context.Context, tx *sql.Tx, rule, team int64) (i
 
 // matchAll evaluates a rule's conditions: all of them, or any of them
 // when match is "any". No conditions always match.
-func matchConditions(d *EntityDef, r *Record, match string, cs []Condition) bool {
+func matchConditions(d *EntityDef, r *Record, match string, cs []Condition, inSeg segmentTest) bool {
 	if len(cs) == 0 {
 		return true
 	}
 	for _, c := range cs {
-		ok := matchCondition(d, r, c)
+		ok := matchCondition(d, r, c, inSeg)
 		if match == "any" && ok {
 			return true
 		}
@@ -527,9 +527,25 @@ func matchConditions(d *EntityDef, r *Record, match string, cs []Condition) bool
 	return match != "any"
 }
 
-func matchCondition(d *EntityDef, r *Record, c Condition) bool {
+func matchCondition(d *EntityDef, r *Record, c Condition, inSeg segmentTest) bool {
 	if len(c.Any) > 0 || len(c.All) > 0 {
-		return (len(c.Any) == 0 || matchConditions(d, r, "any", c.Any)) && (len(c.All) == 0 || matchConditions(d, r, "all", c.All))
+		return (len(c.Any) == 0 || matchConditions(d, r, "any", c.Any, inSeg)) && (len(c.All) == 0 || matchConditions(d, r, "all", c.All, inSeg))
+	}
+	if c.Field == "segment" {
+		// Membership of any of the segments named (is / is one of), or of
+		// none of them (is not / is none of).
+		in := false
+		for _, v := range c.Value {
+			id, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if inSeg != nil && inSeg(id, r.ID) {
+				in = true
+				break
+			}
+		}
+		if c.Op == "ne" || c.Op == "not_in" {
+			return !in
+		}
+		return in
 	}
 	var vals []string
 	switch {
@@ -588,6 +604,29 @@ func matchCondition(d *EntityDef, r *Record, c Condition) bool {
 		}
 	}
 	return false
+}
+
+// segmentTest reports whether a record is in a segment; rules evaluate it
+// as the system actor, so a segment's own conditions decide, not scope.
+type segmentTest func(segmentID, recordID int64) bool
+
+// segmentTest checks segment membership with one indexed query per test,
+// in the caller's transaction or reader.
+func (s *Store) segmentTest(ctx context.Context, q querier) segmentTest {
+	sys := SystemActor()
+	return func(segID, recID int64) bool {
+		g, err := s.loadSegment(ctx, q, sys, segID, ActView)
+		if err != nil {
+			return false
+		}
+		cond, args, err := s.segmentSQL(sys, g)
+		if err != nil {
+			return false
+		}
+		var one int
+		err = q.QueryRowContext(ctx, "SELECT 1 FROM "+s.def(g.Entity).Table+" t WHERE t.id = ? AND "+cond, append([]any{recID}, args...)...).Scan(&one)
+		return err == nil
+	}
 }
 
 // compareText compares two values as numbers when both are, else as text
@@ -716,7 +755,7 @@ func (s *Store) TestWorkflow(ctx context.Context, a *Actor, w *Workflow, recordI
 	}
 	now := s.now()
 	run := &WorkflowRun{WorkflowID: w.ID, RecordID: rec.ID, RecordTitle: rec.Title, At: now, Status: "dry_run", Steps: []RunStep{}}
-	if !matchConditions(d, rec, w.Match, w.Conditions) {
+	if !matchConditions(d, rec, w.Match, w.Conditions, s.segmentTest(ctx, tx)) {
 		run.Status, run.Error = "skipped", "workflows.run.conditions"
 		return run, nil
 	}
@@ -814,7 +853,7 @@ func (s *Store) eachExisting(ctx context.Context, q querier, w *Workflow, fn fun
 			return err
 		}
 		for _, r := range recs {
-			if matchConditions(d, r, w.Match, w.Conditions) {
+			if matchConditions(d, r, w.Match, w.Conditions, s.segmentTest(ctx, q)) {
 				if err := fn(r); err != nil {
 					return err
 				}

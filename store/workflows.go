@@ -392,7 +392,18 @@ func (s *Store) checkConditions(d *EntityDef, path string, cs []Condition, fe fi
 			s.checkConditions(d, p+".all", c.All, fe, depth+1)
 			continue
 		}
-		if !workflowField(d, c.Field) && c.Field != "created_at" && c.Field != "updated_at" {
+		if c.Field == "segment" {
+			if !slices.Contains(SegmentEntities, d.Entity) {
+				fe.add(p+".field", "workflows.error.field")
+			} else if !slices.Contains([]string{"eq", "ne", "in", "not_in"}, c.Op) {
+				fe.add(p+".op", "error.option")
+			}
+			for _, v := range c.Value {
+				if id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil || id <= 0 {
+					fe.add(p+".value", "workflows.error.segment")
+				}
+			}
+		} else if !workflowField(d, c.Field) && c.Field != "created_at" && c.Field != "updated_at" {
 			fe.add(p+".field", "workflows.error.field")
 		}
 		if !slices.Contains(ConditionOps, c.Op) {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -573,4 +574,42 @@ func TestStore_WorkflowBuiltins(t *testing.T) {
 	if len(tasks) != 1 || tasks[0].OwnerID != members[0].UserID {
 		t.Fatalf("stalled tasks: %d", len(tasks))
 	}
+}
+
+// TestStore_WorkflowSegmentCondition: a rule can require that the record
+// is (or is not) in a marketing segment.
+func TestStore_WorkflowSegmentCondition(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpenStore(t)
+	admin := mustSetup(t, s)
+	g := &store.Segment{Name: "Compradors", Entity: store.EntContacts, Kind: "dynamic", Conditions: []store.SegmentCondition{{Field: "tag", Op: "has", Value: "Compres"}}}
+	if err := s.SaveSegment(ctx, admin, g); err != nil {
+		t.Fatal(err)
+	}
+	mustWorkflow(t, s, admin, &store.Workflow{
+		Name: "Benvinguda compradors", Entity: store.EntContacts, Enabled: true,
+		Trigger:    store.Trigger{Type: "created"},
+		Conditions: []store.Condition{{Field: "segment", Op: "in", Value: store.FlexStrings{itoaT(g.ID)}}},
+		Actions:    []store.WorkflowAction{{Type: "add_tag", Tag: "benvinguda"}},
+	})
+	tags := []string{"Compres"}
+	in, err := s.CreateRecord(ctx, admin, store.EntContacts, store.Input{Values: map[string]any{"first_name": "Dins"}, Tags: &tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := mustNewRecord(t, s, admin, store.EntContacts, map[string]any{"first_name": "Fora"})
+	mustRun(t, s, time.Now())
+	r, _ := s.FindRecord(ctx, admin, store.EntContacts, in.ID)
+	if !slices.Contains(r.Tags, "benvinguda") {
+		t.Errorf("the segment member was not tagged: %v", r.Tags)
+	}
+	r, _ = s.FindRecord(ctx, admin, store.EntContacts, out.ID)
+	if len(r.Tags) != 0 {
+		t.Errorf("a non-member was tagged: %v", r.Tags)
+	}
+	bad := &store.Workflow{Name: "x", Entity: store.EntContacts, Trigger: store.Trigger{Type: "created"},
+		Conditions: []store.Condition{{Field: "segment", Op: "contains", Value: store.FlexStrings{"abc"}}}, Actions: []store.WorkflowAction{{Type: "add_tag", Tag: "x"}}}
+	err = s.CreateWorkflow(ctx, admin, bad)
+	wantField(t, err, "conditions.0.value")
+	wantField(t, err, "conditions.0.op")
 }

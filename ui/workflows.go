@@ -240,6 +240,10 @@ func (s *Server) renderWorkflowForm(w http.ResponseWriter, r *http.Request, stat
 	}
 	condFields := append([]option{{Value: "", Label: "—"}}, fields...)
 	condFields = append(condFields, option{Value: "created_at", Label: p.T("field.created_at")}, option{Value: "updated_at", Label: p.T("field.updated_at")})
+	if slices.Contains(store.SegmentEntities, wf.Entity) {
+		// "In segment" takes the segment's number as its value.
+		condFields = append(condFields, option{Value: "segment", Label: p.T("workflows.segment")})
+	}
 	conds := slices.Clone(wf.Conditions)
 	for range extraConds {
 		conds = append(conds, store.Condition{})
