@@ -80,6 +80,18 @@ func (s *Store) isSuppressed(ctx context.Context, q querier, email string) (bool
 	if suppressKey(email) == "" {
 		return false, nil
 	}
+	// Most firms never erase anyone: an empty list costs no query per
+	// imported row. suppress marks the list as not empty.
+	if s.suppressions.Load() == 0 {
+		var any int
+		if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions)`).Scan(&any); err != nil {
+			return false, err
+		}
+		if any == 0 {
+			return false, nil
+		}
+		s.suppressions.Store(1)
+	}
 	h, err := suppressionHash(ctx, q, email)
 	if err != nil {
 		return false, err
@@ -101,6 +113,7 @@ func (s *Store) suppress(ctx context.Context, q querier, email, reason string) e
 	if err != nil {
 		return err
 	}
+	s.suppressions.Store(1)
 	_, err = q.ExecContext(ctx, `INSERT OR IGNORE INTO suppressions (hash, reason, created_at) VALUES (?, ?, ?)`, h, reason, s.nowMS())
 	return err
 }

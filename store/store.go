@@ -80,6 +80,9 @@ type Store struct {
 	// wakePending is set by a write that scheduled a job due now; the
 	// wake is sent after its commit.
 	wakePending atomic.Bool
+	// suppressions is 1 once the suppression list is known not to be
+	// empty (it only grows), so imports skip the check until then.
+	suppressions atomic.Int32
 
 	// hooks is the webhook subscriptions snapshot and the renderer and
 	// URL check other packages lend the store (see store/webhooks.go).
