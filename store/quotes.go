@@ -862,6 +862,9 @@ type QuoteEmail struct {
 	// BaseURL is the server's public address ([server] base_url), under
 	// which the download link is made.
 	BaseURL string
+	// PDF, when set, is the quote's PDF, attached to the e-mail (the
+	// link stays in the text for mail programs that strip attachments).
+	PDF *MailAttachment
 }
 
 // quoteLinkSig signs a quote id and expiry with the database's own key.
@@ -968,7 +971,7 @@ func (s *Store) SendQuote(ctx context.Context, a *Actor, id int64, m QuoteEmail,
 		}
 		if _, _, err := s.enqueueEmail(ctx, tx, a, OutgoingEmail{
 			Key: "quote:" + strconv.FormatInt(id, 10) + ":activity:" + strconv.FormatInt(actID, 10), To: m.To, ToName: q.ContactName, ReplyTo: a.Email,
-			Subject: m.Subject, Text: text, Entity: EntOpportunities, RecordID: q.OpportunityID,
+			Subject: m.Subject, Text: text, Entity: EntOpportunities, RecordID: q.OpportunityID, Attachments: pdfAttachment(m.PDF),
 		}); err != nil {
 			return err
 		}
@@ -985,6 +988,14 @@ func (s *Store) SendQuote(ctx context.Context, a *Actor, id int64, m QuoteEmail,
 		return nil, err
 	}
 	return s.FindQuote(ctx, a, id)
+}
+
+// pdfAttachment is the attachment list of a quote e-mail.
+func pdfAttachment(a *MailAttachment) []MailAttachment {
+	if a == nil {
+		return nil
+	}
+	return []MailAttachment{*a}
 }
 
 // quoteWords is the English link line used when the caller gives no Words.

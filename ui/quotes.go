@@ -403,7 +403,7 @@ func (s *Server) quoteSend(w http.ResponseWriter, r *http.Request) {
 	rc := reqCtxOf(r)
 	f := r.PostForm
 	id := pathID(r, "id")
-	_, err := s.st.SendQuote(r.Context(), rc.actor, id, store.QuoteEmail{To: f.Get("to"), Subject: f.Get("subject"), Text: f.Get("message"), BaseURL: s.baseURL(r)}, s.companyWords(rc.company))
+	_, err := s.st.SendQuote(r.Context(), rc.actor, id, store.QuoteEmail{To: f.Get("to"), Subject: f.Get("subject"), Text: f.Get("message"), BaseURL: s.baseURL(r), PDF: s.quoteAttachment(r, id)}, s.companyWords(rc.company))
 	if err != nil {
 		p := s.newPage(r, "quotes.title")
 		p.Form = f
@@ -465,6 +465,31 @@ func (s *Server) writeQuotePDF(w http.ResponseWriter, r *http.Request, q *store.
 		fail(w, r, &store.Error{Code: store.CodeInternal, Key: "error.internal", Err: err})
 		return
 	}
+	s.sendPDF(w, q, buf.Bytes())
+}
+
+// quoteAttachment renders a quote the actor may see as the PDF its e-mail
+// carries; nil when it cannot be read (the store then reports why).
+func (s *Server) quoteAttachment(r *http.Request, id int64) *store.MailAttachment {
+	q, err := s.st.FindQuote(r.Context(), reqCtxOf(r).actor, id)
+	if err != nil {
+		return nil
+	}
+	c, err := s.st.Company(r.Context())
+	if err != nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := quotepdf.Render(&buf, q, c, s.companyWords(c), s.opts.Now()); err != nil {
+		s.log.Error("rendering a quote PDF for its e-mail", "quote", id, "err", err)
+		return nil
+	}
+	return &store.MailAttachment{Name: safeFileName(q.Number) + ".pdf", Type: "application/pdf", Data: buf.Bytes()}
+}
+
+// sendPDF answers with a quote's PDF as a download.
+func (s *Server) sendPDF(w http.ResponseWriter, q *store.Quote, pdf []byte) {
+	buf := bytes.NewBuffer(pdf)
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Disposition", `attachment; filename="`+safeFileName(q.Number)+`.pdf"`)
@@ -680,7 +705,7 @@ func (s *Server) apiQuoteSend(w http.ResponseWriter, r *http.Request) {
 			body.Message = cw.T("quotes.email.body", "Number", q.Number, "Name", q.ContactName, "Sender", rc.actor.Name)
 		}
 	}
-	q, err := s.st.SendQuote(r.Context(), rc.actor, id, store.QuoteEmail{To: body.To, Subject: body.Subject, Text: body.Message, BaseURL: s.baseURL(r)}, cw)
+	q, err := s.st.SendQuote(r.Context(), rc.actor, id, store.QuoteEmail{To: body.To, Subject: body.Subject, Text: body.Message, BaseURL: s.baseURL(r), PDF: s.quoteAttachment(r, id)}, cw)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -105,6 +105,9 @@ func TestUI_Quotes(t *testing.T) {
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("outbox: %d %v", len(msgs), err)
 		}
+		if a := msgs[0].Attachments; len(a) != 1 || !strings.HasSuffix(a[0].Name, ".pdf") || a[0].Type != "application/pdf" || !strings.HasPrefix(string(a[0].Data), "%PDF") {
+			t.Fatalf("the e-mail does not carry the quote's PDF: %d attachments", len(a))
+		}
 		link := regexp.MustCompile(`http://\S+/q/\d+\.pdf\?\S+`).FindString(msgs[0].Text)
 		if !strings.HasPrefix(link, e.srv.URL) {
 			t.Fatalf("link %q in %q", link, msgs[0].Text)
