@@ -16,14 +16,29 @@ import (
 // and accent-insensitive prefix lookups that must agree with FTS5's
 // remove_diacritics folding.
 func foldKey(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
+	out := s
+	if !isASCII(s) {
+		// ASCII has no accents to strip: most names, e-mails and codes
+		// skip the Unicode normalisation, the costly part of a bulk load.
+		t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+		var err error
+		if out, _, err = transform.String(t, s); err != nil {
+			out = s
+		}
 	}
 	out = strings.ToLower(strings.TrimSpace(out))
 	// Collapse inner whitespace so "Empresa  ABC" and "Empresa ABC" match.
 	return strings.Join(strings.Fields(out), " ")
+}
+
+// isASCII reports whether s holds only 7-bit characters.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // digitsOf keeps only the digits of a phone number; a Spanish +34 prefix
