@@ -274,7 +274,9 @@ func startServer(ctx context.Context, bin, db, logPath string, pprof bool) (*ser
 	}
 	s := &server{base: "http://" + addr, done: make(chan struct{}), log: lf}
 	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", db)
-	s.cmd.Env = cleanEnv()
+	// The load generator is one token hammering the API: the per-token
+	// rate limit, which protects a firm from a runaway script, is off.
+	s.cmd.Env = append(cleanEnv(), "CARTERA_API_RATE_PER_MINUTE=0")
 	if pprof {
 		s.cmd.Env = append(s.cmd.Env, "CARTERA_SERVER_PPROF=true")
 	}
