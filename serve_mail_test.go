@@ -39,6 +39,23 @@ func (s *mailSinkSession) Data(r io.Reader) error {
 func (s *mailSinkSession) Reset()        {}
 func (s *mailSinkSession) Logout() error { return nil }
 
+// startMailSink serves SMTP on 127.0.0.1 until the test ends and returns
+// the sink with its host and port.
+func startMailSink(t *testing.T) (*mailSink, string, string) {
+	t.Helper()
+	sink := &mailSink{}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	return sink, host, port
+}
+
 func (k *mailSink) all() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -51,16 +68,7 @@ func (k *mailSink) all() []string {
 func TestServe_DeliversOutbox(t *testing.T) {
 	needBinary(t)
 	ctx := context.Background()
-	sink := &mailSink{}
-	smtpSrv := smtp.NewServer(sink)
-	smtpSrv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go smtpSrv.Serve(ln)
-	defer smtpSrv.Close()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	sink, host, port := startMailSink(t)
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cartera.db")
@@ -105,16 +113,7 @@ func TestServe_DeliversOutbox(t *testing.T) {
 func TestServe_FollowUpRule(t *testing.T) {
 	needBinary(t)
 	ctx := context.Background()
-	sink := &mailSink{}
-	smtpSrv := smtp.NewServer(sink)
-	smtpSrv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go smtpSrv.Serve(ln)
-	defer smtpSrv.Close()
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	sink, host, port := startMailSink(t)
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cartera.db")

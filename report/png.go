@@ -156,20 +156,7 @@ func (p *painter) legend(c Chart, n int) {
 
 func (p *painter) bars(res *store.ReportResult, c Chart, stacked bool) {
 	ser := res.Chart.Series
-	max := 0.0
-	for _, row := range res.Rows {
-		sum := 0.0
-		for _, s := range ser {
-			v := math.Max(0, Num(row[s]))
-			if stacked {
-				sum += v
-			} else {
-				sum = math.Max(sum, v)
-			}
-		}
-		max = math.Max(max, sum)
-	}
-	max = p.axes(max, c)
+	max := p.axes(barsMax(res, stacked), c)
 	pw, ph := float64(width-left-right), float64(height-top-bottom)
 	slot := pw / float64(len(res.Rows))
 	for i, row := range res.Rows {

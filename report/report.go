@@ -156,12 +156,13 @@ func xLabel(b *strings.Builder, x float64, s string, slot float64) {
 	fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#333">%s</text>`, x, height-bottom+16, esc(s))
 }
 
-func bars(b *strings.Builder, res *store.ReportResult, c Chart, stacked bool) {
-	ser := res.Chart.Series
+// barsMax is the tallest bar (or stack) of a result, for the value axis
+// of both the SVG and the PNG.
+func barsMax(res *store.ReportResult, stacked bool) float64 {
 	max := 0.0
 	for _, row := range res.Rows {
 		sum := 0.0
-		for _, s := range ser {
+		for _, s := range res.Chart.Series {
 			v := math.Max(0, Num(row[s]))
 			if stacked {
 				sum += v
@@ -171,7 +172,12 @@ func bars(b *strings.Builder, res *store.ReportResult, c Chart, stacked bool) {
 		}
 		max = math.Max(max, sum)
 	}
-	max = axes(b, max, c)
+	return max
+}
+
+func bars(b *strings.Builder, res *store.ReportResult, c Chart, stacked bool) {
+	ser := res.Chart.Series
+	max := axes(b, barsMax(res, stacked), c)
 	pw, ph := float64(width-left-right), float64(height-top-bottom)
 	slot := pw / float64(len(res.Rows))
 	for i, row := range res.Rows {

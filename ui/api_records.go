@@ -155,26 +155,38 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, recordJSON(rec))
 }
 
-func (s *Server) apiUpdate(w http.ResponseWriter, r *http.Request) {
-	e := apiEntity(r)
+// writeInput reads the body of a write to an existing record (PATCH, or
+// PUT by external id) with its If-Match version; ok is false when the
+// answer (an error, or 412) was already written. present reports an
+// If-Match header, whose stale version also answers 412.
+func (s *Server) writeInput(w http.ResponseWriter, r *http.Request, e store.Entity) (in store.Input, present, ok bool) {
 	var body map[string]any
 	if err := decodeJSON(r, &body); err != nil {
 		s.apiError(w, r, err)
-		return
+		return in, false, false
 	}
 	in, err := inputFromJSON(e, body, false)
 	if err != nil {
 		s.apiError(w, r, err)
-		return
+		return in, false, false
 	}
 	// If-Match: the record must still be at that version (412 if not).
 	v, present, anyTag := ifMatch(r)
 	if present && !anyTag {
 		if v < 1 {
 			s.preconditionFailed(w, r)
-			return
+			return in, present, false
 		}
 		in.Version = v
+	}
+	return in, present, true
+}
+
+func (s *Server) apiUpdate(w http.ResponseWriter, r *http.Request) {
+	e := apiEntity(r)
+	in, present, ok := s.writeInput(w, r, e)
+	if !ok {
+		return
 	}
 	rec, err := s.st.UpdateRecord(r.Context(), reqCtxOf(r).actor, e, pathID(r, "id"), in)
 	if err != nil {

@@ -60,23 +60,9 @@ func writeRecord(w http.ResponseWriter, status int, rec *store.Record) {
 // the record that carries this external id, or update it, idempotently.
 func (s *Server) apiUpsertExternal(w http.ResponseWriter, r *http.Request) {
 	e := apiEntity(r)
-	var body map[string]any
-	if err := decodeJSON(r, &body); err != nil {
-		s.apiError(w, r, err)
+	in, present, ok := s.writeInput(w, r, e)
+	if !ok {
 		return
-	}
-	in, err := inputFromJSON(e, body, false)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	v, present, anyTag := ifMatch(r)
-	if present && !anyTag {
-		if v < 1 {
-			s.preconditionFailed(w, r)
-			return
-		}
-		in.Version = v
 	}
 	vars := mux.Vars(r)
 	rec, created, err := s.st.UpsertByExternalID(r.Context(), reqCtxOf(r).actor, e, vars["system"], vars["external_id"], in)

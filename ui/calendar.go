@@ -204,7 +204,7 @@ func (s *Server) calendarMove(w http.ResponseWriter, r *http.Request) {
 		if wantJSON {
 			se := store.AsError(err)
 			s.logIfInternal(r, err)
-			status := statusOf(se.Code)
+			status := statusFor(se.Code)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
 			json.NewEncoder(w).Encode(map[string]any{"ok": false, "message": p.T(se.Key)})
@@ -257,24 +257,6 @@ func (s *Server) calendarMove(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, back)
 }
 
-// statusOf is the HTTP status of a store error code.
-func statusOf(c store.Code) int {
-	switch c {
-	case store.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case store.CodeNotFound:
-		return http.StatusNotFound
-	case store.CodeConflict:
-		return http.StatusConflict
-	case store.CodeForbidden:
-		return http.StatusForbidden
-	case store.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case store.CodeTooMany:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
 
 // calendarFeed serves a user's private iCalendar feed; the secret in the
 // URL is the only credential, so an unknown one is a plain 404.

@@ -186,6 +186,9 @@ func TestAPI_Workflows(t *testing.T) {
 		if code, _ := e.api("POST", "/api/v1/workflows", tok, strings.NewReader(`{"name":"x","colour":"red"}`)); code != http.StatusBadRequest && code != http.StatusUnprocessableEntity {
 			t.Errorf("unknown key: %d", code)
 		}
+		if list, _ := e.st.FindWorkflows(ctx, admin); len(list) != 1 {
+			t.Errorf("refused rules were stored: %d rules", len(list))
+		}
 	})
 	t.Run("patch, switch off, runs, delete", func(t *testing.T) {
 		code, got := e.api("PATCH", path, tok, strings.NewReader(`{"name":"Seguiment 2","enabled":false}`))
