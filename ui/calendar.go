@@ -257,7 +257,6 @@ func (s *Server) calendarMove(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, back)
 }
 
-
 // calendarFeed serves a user's private iCalendar feed; the secret in the
 // URL is the only credential, so an unknown one is a plain 404.
 func (s *Server) calendarFeed(w http.ResponseWriter, r *http.Request) {
