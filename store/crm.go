@@ -419,8 +419,9 @@ func (s *Store) PipelineBoard(ctx context.Context, a *Actor, pipeline string, ow
 			if err != nil {
 				return err
 			}
+			sc := d.newScanner()
 			for rows.Next() {
-				r, err := d.scan(rows)
+				r, err := sc.scan(rows)
 				if err != nil {
 					rows.Close()
 					return err

@@ -70,8 +70,9 @@ func (s *Store) ExportRecords(ctx context.Context, a *Actor, e Entity, f Filter,
 				if err != nil {
 					return err
 				}
+				sc := d.newScanner()
 				for rows.Next() {
-					r, err := d.scan(rows)
+					r, err := sc.scan(rows)
 					if err != nil {
 						rows.Close()
 						return err

@@ -397,8 +397,9 @@ func (s *Store) recordsByID(ctx context.Context, q querier, a *Actor, d *EntityD
 		return nil, err
 	}
 	byID := map[int64]*Record{}
+	sc := d.newScanner()
 	for rows.Next() {
-		r, err := d.scan(rows)
+		r, err := sc.scan(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err

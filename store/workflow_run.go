@@ -833,8 +833,9 @@ func (s *Store) eachExisting(ctx context.Context, q querier, w *Workflow, fn fun
 			return err
 		}
 		var recs []*Record
+		sc := d.newScanner()
 		for rows.Next() {
-			r, err := d.scan(rows)
+			r, err := sc.scan(rows)
 			if err != nil {
 				rows.Close()
 				return err
